@@ -1,0 +1,164 @@
+"""Generic record lifecycle shared by every owned object: update with optimistic locking, soft
+delete, restore from the trash, ownership transfer and purge. Each checks permission through the
+one visibility module and writes one audit entry, in one transaction.
+
+App services call these (``account_update`` = validate fields, then ``record_update``) so no app
+re-implements versions, trash or transfer rules.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from guanxi.audit.models import Action
+from guanxi.audit.services import audit_record, snapshot
+from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
+from guanxi.users.models import User
+from guanxi.users.visibility import can_see, editable_by, visible_to
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_visible(actor: Any, model: type[M], pk: Any, *, include_deleted: bool = False) -> M:
+    """Fetch one record the actor may see, else NotFound (never reveal that it exists)."""
+    manager = model._base_manager if include_deleted else model._default_manager
+    try:
+        return visible_to(actor, manager.all()).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound() from exc
+
+
+def get_editable(actor: Any, model: type[M], pk: Any, *, include_deleted: bool = False) -> M:
+    obj = get_visible(actor, model, pk, include_deleted=include_deleted)
+    if not editable_by(actor, obj):
+        raise PermissionDenied()
+    return obj
+
+
+def _lock(obj: M) -> M:
+    return type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+
+
+def _check_version(current: Any, expected: int | None, changes: dict[str, Any] | None = None) -> None:
+    if expected is not None and current.version != expected:
+        changed = {name: getattr(current, name, None) for name in (changes or {})}
+        raise VersionConflict(current_version=current.version, changed={k: str(v) for k, v in changed.items()})
+
+
+@transaction.atomic
+def record_create(*, actor: User, obj: M) -> M:
+    """Save a new owned record (owner defaults to the actor) and audit it."""
+    if getattr(obj, "owner_id", None) is None and hasattr(obj, "owner_id"):
+        obj.owner = actor  # type: ignore[attr-defined]
+    if hasattr(obj, "department_id") and obj.department_id is None and obj.owner is not None:  # type: ignore[attr-defined]
+        obj.department_id = obj.owner.department_id  # type: ignore[attr-defined]
+    if hasattr(obj, "created_by_id"):
+        obj.created_by = actor  # type: ignore[attr-defined]
+    obj.full_clean()
+    obj.save()
+    audit_record(actor=actor, obj=obj, action=Action.CREATE)
+    return obj
+
+
+@transaction.atomic
+def record_update(*, actor: User, obj: M, version: int | None, changes: dict[str, Any]) -> M:
+    """Apply ``changes`` (already validated field values) if ``version`` is still current."""
+    if not editable_by(actor, obj):
+        raise PermissionDenied() if can_see(actor, obj) else NotFound()
+    protected = getattr(obj, "PROTECTED_FIELDS", frozenset())
+    bad = sorted(set(changes) & protected)
+    if bad:
+        raise ValidationFailed({name: ["This field cannot be changed here."] for name in bad})
+    current = _lock(obj)
+    _check_version(current, version, changes)
+    before = snapshot(current)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.version += 1  # type: ignore[attr-defined]
+    current.save()
+    audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
+    return current
+
+
+@transaction.atomic
+def record_delete(*, actor: User, obj: M, version: int | None = None) -> M:
+    if not editable_by(actor, obj):
+        raise PermissionDenied() if can_see(actor, obj) else NotFound()
+    current = _lock(obj)
+    if current.deleted_at is not None:  # type: ignore[attr-defined]
+        raise NotFound()
+    _check_version(current, version)
+    current.deleted_at = timezone.now()  # type: ignore[attr-defined]
+    current.deleted_by = actor  # type: ignore[attr-defined]
+    current.version += 1  # type: ignore[attr-defined]
+    current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+    audit_record(actor=actor, obj=current, action=Action.DELETE, changes={})
+    return current
+
+
+def restorable_until(obj: Any) -> Any:
+    return obj.deleted_at + timedelta(days=settings.TRASH_RETENTION_DAYS)
+
+
+@transaction.atomic
+def record_restore(*, actor: User, obj: M) -> M:
+    """Bring a record back from the trash: its owner or an administrator, within the retention."""
+    current = _lock(obj)
+    if current.deleted_at is None or restorable_until(current) < timezone.now():  # type: ignore[attr-defined]
+        raise NotFound()
+    if not (actor.is_admin or current.owner_id == actor.pk):  # type: ignore[attr-defined]
+        raise PermissionDenied(code="trash.restore_forbidden", detail="Only the owner or an administrator can restore this record.")
+    current.deleted_at = None  # type: ignore[attr-defined]
+    current.deleted_by = None  # type: ignore[attr-defined]
+    current.version += 1  # type: ignore[attr-defined]
+    current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
+    audit_record(actor=actor, obj=current, action=Action.RESTORE, changes={})
+    return current
+
+
+@transaction.atomic
+def record_transfer(*, actor: User, obj: M, new_owner: User, version: int | None = None) -> M:
+    """Change a record's owner (and with it its team and department): the only way ownership moves."""
+    if not editable_by(actor, obj):
+        raise PermissionDenied() if can_see(actor, obj) else NotFound()
+    if not new_owner.is_active:
+        raise ValidationFailed({"owner": ["This user is deactivated."]})
+    current = _lock(obj)
+    _check_version(current, version)
+    before = snapshot(current)
+    current.owner = new_owner  # type: ignore[attr-defined]
+    current.department_id = new_owner.department_id  # type: ignore[attr-defined]
+    first_team = new_owner.teams.order_by("pk").first()
+    current.team = first_team  # type: ignore[attr-defined]
+    current.version += 1  # type: ignore[attr-defined]
+    current.save()
+    audit_record(actor=actor, obj=current, action=Action.OWNERSHIP, before=before)
+    return current
+
+
+def trash_for(actor: User, model: type[M]) -> models.QuerySet[M]:
+    """Deleted records the actor could restore, newest first."""
+    cutoff = timezone.now() - timedelta(days=settings.TRASH_RETENTION_DAYS)
+    qs = model._base_manager.filter(deleted_at__isnull=False, deleted_at__gte=cutoff)
+    if not actor.is_admin:
+        qs = qs.filter(owner_id=actor.pk)
+    return qs.order_by("-deleted_at", "-pk")
+
+
+def purge_expired(model: type[models.Model], *, now: Any = None) -> int:
+    """Hard-delete records that have been in the trash longer than the retention period."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_RETENTION_DAYS)
+    expired = model._base_manager.filter(deleted_at__lt=cutoff)
+    count = 0
+    for obj in expired.iterator():
+        with transaction.atomic():
+            audit_record(actor=None, obj=obj, action=Action.PURGE, changes={}, source="task")
+            obj.delete()
+            count += 1
+    return count

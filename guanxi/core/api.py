@@ -1,0 +1,100 @@
+"""API conventions every router inherits: problem+json errors, cursor pages, shared schemas."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
+
+from guanxi.core.errors import GuanxiError, ValidationFailed
+from guanxi.core.problems import problem_response
+
+logger = logging.getLogger("guanxi.api")
+
+T = TypeVar("T")
+
+
+class Problem(Schema):
+    """RFC 9457 problem details. ``code`` is stable; clients switch on it."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    request_id: str | None = None
+    errors: dict[str, Any] | list[Any] | None = None
+
+
+class CursorPage(Schema, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(None, description="Pass as `after` to get the next page; null on the last page.")
+
+
+ERROR_RESPONSES: dict[int, type[Problem]] = {
+    400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem, 429: Problem,
+}
+
+
+def _validation_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(loc) or "body", []).append(str(err.get("msg", "invalid")))
+    return errors
+
+
+def install_problem_handlers(api: NinjaAPI) -> None:
+    def guanxi_error(request: HttpRequest, exc: GuanxiError) -> HttpResponse:
+        extra = dict(exc.extra)
+        if isinstance(exc, ValidationFailed):
+            extra["errors"] = exc.errors
+        if exc.status in (403, 404):
+            logger.warning("access denied", extra={"path": request.path, "user": getattr(request.user, "pk", None), "code": exc.code})
+        return problem_response(exc.status, exc.code, exc.detail, **extra)
+
+    def validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        return problem_response(422, "validation_failed", "Some fields are not valid.", errors=_validation_errors(exc))
+
+    def auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem_response(401, "auth.required", "Authentication is required: a session or an API token.",
+                                headers={"WWW-Authenticate": 'Bearer realm="guanxi"'})
+
+    def authorization_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem_response(403, "permission_denied", str(exc) or "Not allowed.")
+
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        return problem_response(429, "rate_limited", "Too many requests; retry after the number of seconds in Retry-After.")
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request.too_large"}.get(exc.status_code, "error")
+        return problem_response(exc.status_code, code, str(exc))
+
+    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem_response(404, "not_found", "Not found.")
+
+    def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem_response(403, "permission_denied", "Not allowed.")
+
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled API error")
+        if settings.DEBUG and settings.GUANXI_ENV != "test":
+            raise exc
+        return problem_response(500, "internal_error", "Something went wrong on our side; the request id identifies it in the logs.")
+
+    api.add_exception_handler(GuanxiError, guanxi_error)  # type: ignore[arg-type]
+    api.add_exception_handler(NinjaValidationError, validation)  # type: ignore[arg-type]
+    api.add_exception_handler(AuthenticationError, auth_error)
+    api.add_exception_handler(AuthorizationError, authorization_error)
+    api.add_exception_handler(Throttled, throttled)  # type: ignore[arg-type]
+    api.add_exception_handler(HttpError, http_error)  # type: ignore[arg-type]
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(DjangoPermissionDenied, forbidden)
+    api.add_exception_handler(Exception, unexpected)

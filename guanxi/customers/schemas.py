@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictInt, StringConstraints
+
+from guanxi.customers.models import Nature
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Short = Annotated[str, StringConstraints(max_length=100)]
+
+
+class AccountWrite(Schema):
+    """Writable fields only: owner, team, version and timestamps are not accepted here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    short_name: Short | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=30)] | None = None
+    nature: Nature | None = None
+    industry: Annotated[str, StringConstraints(max_length=100)] | None = None
+    province: Annotated[str, StringConstraints(max_length=50)] | None = None
+    city: Annotated[str, StringConstraints(max_length=50)] | None = None
+    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    website: Annotated[str, StringConstraints(max_length=200)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=10000)] | None = None
+
+
+class AccountCreate(AccountWrite):
+    name: Name  # type: ignore[assignment]
+
+
+class AccountUpdate(AccountWrite):
+    version: StrictInt = Field(..., ge=1, description="The version you read; a stale version is refused with 409.")
+
+
+class AccountTransfer(Schema):
+    model_config = ConfigDict(extra="forbid")
+    owner_id: StrictInt = Field(..., ge=1)
+    version: StrictInt = Field(..., ge=1)
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    short_name: str
+    credit_code: str | None
+    nature: str
+    industry: str
+    province: str
+    city: str
+    address: str
+    phone: str
+    website: str
+    notes: str
+    owner_id: int | None
+    team_id: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None

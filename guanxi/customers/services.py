@@ -1,0 +1,84 @@
+"""Every write to accounts goes through here; the API and the web UI both call these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from guanxi.audit import lifecycle
+from guanxi.core.errors import ValidationFailed
+from guanxi.customers.errors import DuplicateCreditCode
+from guanxi.customers.models import Account
+from guanxi.users.models import User
+
+# Fields a user may write through create/update. Ownership moves only through transfer.
+ACCOUNT_WRITABLE = (
+    "name", "short_name", "credit_code", "nature", "industry", "province", "city", "address", "phone", "website", "notes",
+)
+
+
+def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(ACCOUNT_WRITABLE))
+    if unknown:
+        raise ValidationFailed({name: ["Unknown or read-only field."] for name in unknown})
+    cleaned = dict(data)
+    if "credit_code" in cleaned:
+        code = (cleaned["credit_code"] or "").replace(" ", "").replace("-", "").upper()
+        cleaned["credit_code"] = code or None
+    for key in ("name", "short_name"):
+        if key in cleaned and isinstance(cleaned[key], str):
+            cleaned[key] = cleaned[key].strip()
+    return cleaned
+
+
+def _check_duplicate(credit_code: str | None, exclude_pk: int | None = None) -> None:
+    if not credit_code:
+        return
+    qs = Account.all_objects.filter(credit_code=credit_code)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    other = qs.select_related("owner").first()
+    if other is not None:
+        # DOMAIN §1 查重: say that it exists and who owns it, nothing else.
+        raise DuplicateCreditCode(owner=str(other.owner) if other.owner else None)
+
+
+def _as_validation_failed(exc: ValidationError) -> ValidationFailed:
+    return ValidationFailed({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
+
+
+@transaction.atomic
+def account_create(*, actor: User, data: dict[str, Any]) -> Account:
+    cleaned = _clean_fields(data)
+    _check_duplicate(cleaned.get("credit_code"))
+    account = Account(**cleaned)
+    account.team = actor.teams.order_by("pk").first()
+    try:
+        return lifecycle.record_create(actor=actor, obj=account)
+    except ValidationError as exc:
+        raise _as_validation_failed(exc) from exc
+
+
+@transaction.atomic
+def account_update(*, actor: User, account: Account, version: int | None, data: dict[str, Any]) -> Account:
+    cleaned = _clean_fields(data)
+    if "credit_code" in cleaned:
+        _check_duplicate(cleaned["credit_code"], exclude_pk=account.pk)
+    try:
+        return lifecycle.record_update(actor=actor, obj=account, version=version, changes=cleaned)
+    except ValidationError as exc:
+        raise _as_validation_failed(exc) from exc
+
+
+def account_delete(*, actor: User, account: Account, version: int | None = None) -> Account:
+    return lifecycle.record_delete(actor=actor, obj=account, version=version)
+
+
+def account_restore(*, actor: User, account: Account) -> Account:
+    return lifecycle.record_restore(actor=actor, obj=account)
+
+
+def account_transfer(*, actor: User, account: Account, new_owner: User, version: int | None = None) -> Account:
+    return lifecycle.record_transfer(actor=actor, obj=account, new_owner=new_owner, version=version)

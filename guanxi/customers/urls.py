@@ -1,0 +1,15 @@
+from django.urls import path
+
+from guanxi.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.account_list, name="account_list"),
+    path("new/", views.account_create, name="account_create"),
+    path("<int:pk>/", views.account_detail, name="account_detail"),
+    path("<int:pk>/history/", views.account_history, name="account_history"),
+    path("<int:pk>/edit/", views.account_edit, name="account_edit"),
+    path("<int:pk>/delete/", views.account_delete, name="account_delete"),
+    path("<int:pk>/transfer/", views.account_transfer, name="account_transfer"),
+]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse
+
+from guanxi.core.errors import GuanxiError
+
+# The API answers 401 itself (problem+json); health probes and static files are public.
+PUBLIC_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/")
+
+
+class GuanxiLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Every web page needs a login unless its view says ``@login_not_required``."""
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> HttpResponse | None:
+        if request.path.startswith(PUBLIC_PREFIXES):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)  # type: ignore[no-any-return]
+
+
+class GuanxiErrorMiddleware:
+    """Maps service errors raised in web views to the same statuses the API uses: not visible → 404,
+    read-only → 403. Validation errors are handled in the views, next to their forms."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)  # type: ignore[no-any-return]
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/") or not isinstance(exception, GuanxiError):
+            return None
+        from guanxi.web.views import render_error
+
+        return render_error(request, exception.status, exception.detail)
