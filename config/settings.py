@@ -248,5 +248,7 @@ LOGGING = {
     },
 }
 
+# Django 6 makes https the default scheme of URL form fields; opt in now.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 GUANXI_VERSION = "0.1.0"
 GUANXI_PRODUCT_NAME = _("Guanxi CRM")

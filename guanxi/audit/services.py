@@ -12,7 +12,8 @@ from django.db import models
 from guanxi.audit.models import Action, AuditEntry
 from guanxi.core.context import current_request_id, current_source
 
-_SKIP = {"updated_at", "version"}
+# Derived columns (search index text, sort keys) are noise in a change history.
+_SKIP = {"updated_at", "version", "search_text", "name_sort"}
 
 
 def _plain(value: Any) -> Any:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Status, Query, Router, Schema
 from pydantic import Field
 
 from guanxi.audit import lifecycle
@@ -31,7 +31,7 @@ def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> Cur
 @router.post("/", response={201: AccountOut, **ERROR_RESPONSES})
 def create_account(request: HttpRequest, payload: AccountCreate) -> tuple[int, Account]:
     data = payload.model_dump(exclude_unset=True)
-    return 201, services.account_create(actor=request.user, data=data)  # type: ignore[arg-type]
+    return Status(201, services.account_create(actor=request.user, data=data))  # type: ignore[arg-type]
 
 
 @router.get("/trash", response={200: CursorPage[AccountOut], **ERROR_RESPONSES})
@@ -57,7 +57,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountUpdate
 def delete_account(request: HttpRequest, account_id: int, version: int | None = Query(None, ge=1)) -> tuple[int, None]:  # type: ignore[type-arg]
     account = lifecycle.get_visible(request.user, Account, account_id)
     services.account_delete(actor=request.user, account=account, version=version)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{int:account_id}/restore", response={200: AccountOut, **ERROR_RESPONSES})

@@ -12,7 +12,7 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Account
-        fields = list(ACCOUNT_WRITABLE)
+        fields = [f for f in ACCOUNT_WRITABLE if f != "other_phones"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
     def _post_clean(self) -> None:

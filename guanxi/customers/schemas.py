@@ -6,7 +6,7 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints
 
-from guanxi.customers.models import Nature
+from guanxi.customers.models import AccountKind, Nature
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Short = Annotated[str, StringConstraints(max_length=100)]
@@ -17,6 +17,7 @@ class AccountWrite(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: AccountKind | None = None
     name: Name | None = None
     short_name: Short | None = None
     credit_code: Annotated[str, StringConstraints(max_length=30)] | None = None
@@ -26,6 +27,9 @@ class AccountWrite(Schema):
     city: Annotated[str, StringConstraints(max_length=50)] | None = None
     address: Annotated[str, StringConstraints(max_length=300)] | None = None
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    other_phones: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=10)] | None = None
+    source: Annotated[str, StringConstraints(max_length=100)] | None = None
+    external_id: Annotated[str, StringConstraints(max_length=100)] | None = None
     website: Annotated[str, StringConstraints(max_length=200)] | None = None
     notes: Annotated[str, StringConstraints(max_length=10000)] | None = None
 
@@ -55,6 +59,10 @@ class AccountOut(Schema):
     city: str
     address: str
     phone: str
+    other_phones: list[str]
+    kind: str
+    source: str
+    external_id: str | None
     website: str
     notes: str
     owner_id: int | None

@@ -11,11 +11,13 @@ from guanxi.audit import lifecycle
 from guanxi.core.errors import ValidationFailed
 from guanxi.customers.errors import DuplicateCreditCode
 from guanxi.customers.models import Account
+from guanxi.customers.phones import clean_phone_field, clean_phone_list, raise_if
 from guanxi.users.models import User
 
 # Fields a user may write through create/update. Ownership moves only through transfer.
 ACCOUNT_WRITABLE = (
-    "name", "short_name", "credit_code", "nature", "industry", "province", "city", "address", "phone", "website", "notes",
+    "kind", "name", "short_name", "credit_code", "nature", "industry", "province", "city", "address", "phone",
+    "other_phones", "website", "source", "external_id", "notes",
 )
 
 
@@ -30,6 +32,12 @@ def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("name", "short_name"):
         if key in cleaned and isinstance(cleaned[key], str):
             cleaned[key] = cleaned[key].strip()
+    if "external_id" in cleaned:
+        cleaned["external_id"] = (cleaned["external_id"] or "").strip() or None
+    errors: dict[str, list[str]] = {}
+    clean_phone_field(cleaned, "phone", errors)
+    clean_phone_list(cleaned, "other_phones", errors)
+    raise_if(errors)
     return cleaned
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.account_create, name="account_create"),
     path("<int:pk>/", views.account_detail, name="account_detail"),
     path("<int:pk>/history/", views.account_history, name="account_history"),
+    path("<int:pk>/tab/<slug:tab>/", views.account_tab, name="account_tab"),
     path("<int:pk>/edit/", views.account_edit, name="account_edit"),
     path("<int:pk>/delete/", views.account_delete, name="account_delete"),
     path("<int:pk>/transfer/", views.account_transfer, name="account_transfer"),

@@ -8,9 +8,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.audit import lifecycle
 from guanxi.audit.selectors import history_for
-from guanxi.core.errors import GuanxiError, ValidationFailed, VersionConflict
+from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
 from guanxi.core.pagination import InvalidCursor as InvalidCursorError
-from guanxi.customers import selectors, services
+from guanxi.customers import account360, selectors, services
+from guanxi.customers.timeline import account_timeline
 from guanxi.customers.forms import AccountForm, TransferForm
 from guanxi.customers.models import Account
 from guanxi.users.models import User
@@ -42,9 +43,35 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"page": page, "q": q, "sort": sort})
 
 
+ACCOUNT_TABS = ("overview", "contacts", "orders", "timeline")
+
+
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 360° page: header and tabs; each tab's body loads with htmx (account_tab)."""
+    account = account360.get_account_for_360(request.user, pk)  # type: ignore[arg-type]
+    return render(
+        request,
+        "customers/account_detail.html",
+        {"account": account, "can_edit": editable_by(request.user, account), "tabs": ACCOUNT_TABS},
+    )
+
+
+def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
+    if tab not in ACCOUNT_TABS:
+        raise NotFound()
     account = lifecycle.get_visible(request.user, Account, pk)
-    return render(request, "customers/account_detail.html", {"account": account, "can_edit": editable_by(request.user, account)})
+    context: dict[str, object] = {"account": account, "tab": tab}
+    if tab in ("overview", "contacts"):
+        limit = 5 if tab == "overview" else 50
+        context["contacts"], context["contact_total"] = account360.account_contacts(account, limit=limit)
+    if tab in ("overview", "orders"):
+        context["summary"] = account360.order_summary(account)
+        context["orders"] = account360.account_orders(account, limit=5 if tab == "overview" else 50)
+    if tab == "overview":
+        context["series"] = account360.monthly_series(account)
+    if tab == "timeline":
+        context["items"] = account_timeline(account, limit=100)
+    return render(request, f"customers/partials/tab_{tab}.html", context)
 
 
 def account_history(request: HttpRequest, pk: int) -> HttpResponse:

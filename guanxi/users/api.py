@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Status, Router, Schema
 from pydantic import ConfigDict, StringConstraints
 
 from guanxi.core.api import ERROR_RESPONSES
@@ -81,10 +81,10 @@ def list_tokens(request: HttpRequest) -> Any:
 def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     token, key = services.token_create(actor=request.user, name=payload.name, scope=payload.scope, expires_at=payload.expires_at)  # type: ignore[arg-type]
     token.key = key  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/me/tokens/{int:token_id}", response={204: None, **ERROR_RESPONSES})
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     services.token_revoke(actor=request.user, token_id=token_id)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
