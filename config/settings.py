@@ -124,7 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
+    # Tests use an on-disk database (not :memory:) so that concurrent-transaction tests behave like
+    # production SQLite: WAL, busy timeout and IMMEDIATE transactions instead of shared-cache table locks.
+    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", str(DATA_DIR / f"test-guanxi-{os.getpid()}.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (login throttling, API rate limits) ---------------------------------------------------

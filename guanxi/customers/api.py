@@ -16,20 +16,29 @@ router = Router(tags=["accounts"])
 
 
 class AccountListParams(Schema):
-    q: str = Field("", max_length=200)
-    sort: str = Field("name", pattern="^-?(name|created)$")
+    q: str = Field("", max_length=100, description="Search: Chinese substring, pinyin, initials, phone or credit code.")
+    sort: str = Field("name", max_length=20, description="A sortable column, '-' for descending: name, created, updated.")
     after: str | None = Field(None, max_length=1000)
     limit: int = Field(50, ge=1, le=200)
 
 
-@router.get("/", response={200: CursorPage[AccountOut], **ERROR_RESPONSES})
+ACCOUNT_FILTER_DOC = (
+    "Filters (repeat a parameter for several values): kind, nature, industry, province, city, source, credit_code, "
+    "owner (me | none | user id), team, tag, time_class (future|new|old), process_class (none|past|current|upcoming), "
+    "value_tier (key|general|scattered), created__from / created__to, last_activity__from / __to (YYYY-MM-DD), "
+    "and cf_<key> for custom fields (number: cf_<key>__min / __max; date: __from / __to). Unknown names → 400."
+)
+
+
+@router.get("/", response={200: CursorPage[AccountOut], **ERROR_RESPONSES}, description=ACCOUNT_FILTER_DOC)
 def list_accounts(request: HttpRequest, params: Query[AccountListParams]) -> CursorPage[AccountOut]:
-    page = selectors.account_list(actor=request.user, q=params.q, sort=params.sort, after=params.after, limit=params.limit)  # type: ignore[arg-type]
+    parsed = selectors.params_from(request.GET, object_type="account")
+    page = selectors.account_list(actor=request.user, params=parsed, after=params.after, limit=params.limit)  # type: ignore[arg-type]
     return CursorPage[AccountOut](items=page.items, next_cursor=page.next_cursor)  # type: ignore[arg-type]
 
 
 @router.post("/", response={201: AccountOut, **ERROR_RESPONSES})
-def create_account(request: HttpRequest, payload: AccountCreate) -> tuple[int, Account]:
+def create_account(request: HttpRequest, payload: AccountCreate) -> Status[Account]:
     data = payload.model_dump(exclude_unset=True)
     return Status(201, services.account_create(actor=request.user, data=data))  # type: ignore[arg-type]
 
@@ -54,7 +63,7 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountUpdate
 
 
 @router.delete("/{int:account_id}", response={204: None, **ERROR_RESPONSES})
-def delete_account(request: HttpRequest, account_id: int, version: int | None = Query(None, ge=1)) -> tuple[int, None]:  # type: ignore[type-arg]
+def delete_account(request: HttpRequest, account_id: int, version: int | None = Query(None, ge=1)) -> Status[None]:  # type: ignore[type-arg]
     account = lifecycle.get_visible(request.user, Account, account_id)
     services.account_delete(actor=request.user, account=account, version=version)  # type: ignore[arg-type]
     return Status(204, None)

@@ -13,3 +13,5 @@ class CustomersConfig(AppConfig):
 
         # An order is visible and editable exactly when its account is.
         register_delegate(Order, via="account")
+        # Job handlers register themselves on import; the worker needs them loaded.
+        from guanxi.customers import bulk  # noqa: F401

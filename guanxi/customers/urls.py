@@ -14,3 +14,12 @@ urlpatterns = [
     path("<int:pk>/delete/", views.account_delete, name="account_delete"),
     path("<int:pk>/transfer/", views.account_transfer, name="account_transfer"),
 ]
+
+urlpatterns += [
+    path("views/save/", views.account_view_save, name="account_view_save"),
+    path("views/<int:view_id>/delete/", views.account_view_delete, name="account_view_delete"),
+    path("bulk/", views.account_bulk, name="account_bulk"),
+    path("pool/", views.pool_list, name="pool"),
+    path("pool/<int:pk>/claim/", views.pool_claim, name="pool_claim"),
+    path("<int:pk>/release/", views.account_release, name="account_release"),
+]

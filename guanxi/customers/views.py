@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -10,7 +13,12 @@ from guanxi.audit import lifecycle
 from guanxi.audit.selectors import history_for
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
 from guanxi.core.pagination import InvalidCursor as InvalidCursorError
-from guanxi.customers import account360, selectors, services
+from guanxi.core.listing import ListParamError
+from guanxi.core.pagination import keyset_page
+from guanxi.customers import account360, pool, selectors, services
+from guanxi.customers.bulk import BULK_MAX, bulk_start
+from guanxi.customers.lists import ACCOUNT_LIST
+from guanxi.customers.saved_views import saved_view_delete, saved_view_get, saved_view_save
 from guanxi.customers.timeline import account_timeline
 from guanxi.customers.forms import AccountForm, TransferForm
 from guanxi.customers.models import Account
@@ -30,17 +38,135 @@ def _apply_errors(form: AccountForm, exc: GuanxiError) -> None:
         form.add_error(None, exc.detail)
 
 
-def account_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "")[:200]
-    sort = request.GET.get("sort", "name")
-    if sort not in selectors.ACCOUNT_SORTS:
-        sort = "name"
+def _account_cell(account: Account, column: str) -> object:
     try:
-        page = selectors.account_list(actor=request.user, q=q, sort=sort, after=request.GET.get("after") or None, limit=50)  # type: ignore[arg-type]
+        cls = account.classification
+    except Account.classification.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        cls = None
+    if column in ("value_tier", "time_class", "process_class"):
+        return getattr(cls, f"get_{column}_display")() if cls else "—"
+    if column == "nature":
+        return account.get_nature_display()
+    if column == "owner":
+        return account.owner or _("Public pool")
+    if column == "team":
+        return account.team or "—"
+    if column in ("created", "updated"):
+        return account.created_at if column == "created" else account.updated_at
+    return getattr(account, column, "") or "—"
+
+
+def account_list(request: HttpRequest) -> HttpResponse:
+    """Accounts with allow-listed filters, sorts, saved views, a column chooser and bulk actions."""
+    data = request.GET.copy()
+    view = None
+    if data.get("view"):
+        view = saved_view_get(actor=request.user, pk=data["view"])  # type: ignore[arg-type]
+        data = QueryDict(mutable=True)
+        data.update(view.params)  # type: ignore[arg-type]
+    error = ""
+    try:
+        params = ACCOUNT_LIST.parse(data)
+    except ListParamError as exc:
+        error = exc.detail
+        params = ACCOUNT_LIST.parse({})
+    after = request.GET.get("after") or None
+    try:
+        page = selectors.account_list(actor=request.user, params=params, after=after, limit=50)  # type: ignore[arg-type]
     except InvalidCursorError:
-        page = selectors.account_list(actor=request.user, q=q, sort=sort, limit=50)  # type: ignore[arg-type]
+        page = selectors.account_list(actor=request.user, params=params, limit=50)  # type: ignore[arg-type]
+    columns = ACCOUNT_LIST.visible_columns(params)
+    rows = [(a, [_account_cell(a, c.name) for c in columns]) for a in page.items]
+    query = params.as_querydict()
+    context = {
+        "page": page, "rows": rows, "columns": columns, "all_columns": ACCOUNT_LIST.columns, "params": params,
+        "filters": ACCOUNT_LIST.all_filters(), "sorts": ACCOUNT_LIST.sorts(), "q": params.filters.get("q", [""])[0],
+        "sort": params.sort, "query": urlencode(query, doseq=True), "error": error,
+        "filter_pairs": [(k, v) for k, vs in params.filters.items() for v in vs],
+        "saved_views": selectors.saved_views_for(actor=request.user, object_type="account"),  # type: ignore[arg-type]
+        "current_view": view, "active": {k: v for k, v in params.filters.items() if k != "q"},
+        "users": User.objects.filter(is_active=True).order_by("username"),
+    }
     template = "customers/partials/account_rows.html" if request.htmx else "customers/account_list.html"  # type: ignore[attr-defined]
-    return render(request, template, {"page": page, "q": q, "sort": sort})
+    return render(request, template, context, status=400 if error else 200)
+
+
+@require_POST
+def account_view_save(request: HttpRequest) -> HttpResponse:
+    params = {k: request.POST.getlist(k) for k in request.POST if k not in ("csrfmiddlewaretoken", "view_name", "shared")}
+    try:
+        view = saved_view_save(actor=request.user, object_type="account", name=request.POST.get("view_name", ""),  # type: ignore[arg-type]
+                               params=params, shared=request.POST.get("shared") == "on")
+    except GuanxiError as exc:
+        messages.error(request, exc.detail)
+        return redirect("customers:account_list")
+    messages.success(request, _("View saved."))
+    return redirect(f"{reverse('customers:account_list')}?view={view.pk}")
+
+
+@require_POST
+def account_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = saved_view_get(actor=request.user, pk=view_id)  # type: ignore[arg-type]
+    saved_view_delete(actor=request.user, view=view)  # type: ignore[arg-type]
+    messages.success(request, _("View deleted."))
+    return redirect("customers:account_list")
+
+
+@require_POST
+def account_bulk(request: HttpRequest) -> HttpResponse:
+    raw_ids = request.POST.getlist("ids")
+    if request.POST.get("scope") == "all":
+        params = ACCOUNT_LIST.parse({k[2:]: request.POST.getlist(k) for k in request.POST if k.startswith("f_")})
+        ids = list(selectors.account_filtered(actor=request.user, params=params).values_list("pk", flat=True)[: BULK_MAX])  # type: ignore[arg-type]
+    else:
+        ids = [int(i) for i in raw_ids if i.isdigit() and int(i) < 2**63][:BULK_MAX]
+    args: dict[str, object] = {}
+    if request.POST.get("owner_id", "").isdigit():
+        args["owner_id"] = int(request.POST["owner_id"])
+    if request.POST.get("tag"):
+        args["tag"] = request.POST["tag"]
+    if not ids:
+        messages.error(request, _("Select at least one account."))
+        return redirect("customers:account_list")
+    try:
+        outcome = bulk_start(actor=request.user, ids=ids, action=request.POST.get("action", ""), args=args)  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(str(m) for errs in exc.errors.values() for m in errs))
+        return redirect("customers:account_list")
+    if "job_id" in outcome:
+        return redirect("web:job_detail", job_id=outcome["job_id"])
+    result = outcome["result"]
+    messages.success(request, _("%(done)d changed, %(skipped)d skipped (not yours to change).") % result)
+    return redirect("customers:account_list")
+
+
+def pool_list(request: HttpRequest) -> HttpResponse:
+    try:
+        page = keyset_page(pool.pool_queryset(actor=request.user), order=("name_sort", "id"), after=request.GET.get("after") or None, limit=50)  # type: ignore[arg-type]
+    except InvalidCursorError:
+        page = keyset_page(pool.pool_queryset(actor=request.user), order=("name_sort", "id"), limit=50)  # type: ignore[arg-type]
+    return render(request, "customers/pool_list.html", {"page": page})
+
+
+@require_POST
+def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        account = pool.pool_claim(actor=request.user, account_id=pk)  # type: ignore[arg-type]
+    except GuanxiError as exc:
+        if exc.status == 404:
+            raise
+        messages.error(request, exc.detail)
+        return redirect("customers:pool")
+    messages.success(request, _("You now own %(name)s.") % {"name": account.name})
+    return redirect("customers:account_detail", pk=account.pk)
+
+
+@require_POST
+def account_release(request: HttpRequest, pk: int) -> HttpResponse:
+    account = lifecycle.get_editable(request.user, Account, pk)
+    pool.pool_release(actor=request.user, account=account, reason=request.POST.get("reason", "")[:200])  # type: ignore[arg-type]
+    messages.success(request, _("%(name)s is now in the public pool.") % {"name": account.name})
+    return redirect("customers:account_list")
 
 
 ACCOUNT_TABS = ("overview", "contacts", "orders", "timeline")
