@@ -20,6 +20,7 @@ from guanxi.users.models import User
 CONTACTS_SHOWN = 20
 ORDERS_SHOWN = 20
 CHART_MONTHS = 24
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -44,9 +45,8 @@ def get_account_for_360(actor: User, pk: Any) -> Account:
 
 def account_contacts(account: Account, *, limit: int = CONTACTS_SHOWN) -> tuple[list[Contact], int]:
     qs = Contact.objects.filter(account_links__account_id=account.pk).select_related("owner").order_by("name_sort", "id")
-    rows = list(qs[: limit + 1])
-    total = len(rows) if len(rows) <= limit else qs.count()
-    return rows[:limit], total
+    # Always one count query, so the page's query count does not depend on how many contacts exist.
+    return list(qs[:limit]), qs.count()
 
 
 def account_orders(account: Account, *, limit: int = ORDERS_SHOWN) -> list[Order]:
@@ -106,6 +106,7 @@ def monthly_series(account: Account, *, months: int = CHART_MONTHS, today: date 
         m = _month_start(today, back)
         labels.append(f"{m.year}-{m.month:02d}")
         amount, profit = by_month.get((m.year, m.month), (Decimal(0), Decimal(0)))
-        amounts.append(str(amount))
-        profits.append(str(profit))
+        # SQLite sums decimals as floats-with-scale-lost; quantize so both databases say "150.50".
+        amounts.append(str(Decimal(amount).quantize(CENT)))
+        profits.append(str(Decimal(profit).quantize(CENT)))
     return {"labels": labels, "amount": amounts, "profit": profits}
