@@ -7,6 +7,7 @@ from guanxi.core.api import install_problem_handlers
 from guanxi.core.throttling import TokenRateThrottle
 from guanxi.customers.api import router as customers_router
 from guanxi.customers.contacts_api import router as contacts_router
+from guanxi.customers.dedupe_api import router as dedupe_router
 from guanxi.customers.pool_api import router as pool_router
 from guanxi.dataio.api import router as jobs_router
 from guanxi.users.api import router as users_router
@@ -27,6 +28,7 @@ api = NinjaAPI(
 install_problem_handlers(api)
 api.add_router("/users", users_router)
 api.add_router("/accounts", pool_router)
+api.add_router("/accounts", dedupe_router)
 api.add_router("/accounts", customers_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("/audit", audit_router)

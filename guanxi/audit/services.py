@@ -13,7 +13,7 @@ from guanxi.audit.models import Action, AuditEntry
 from guanxi.core.context import current_request_id, current_source
 
 # Derived columns (search index text, sort keys) are noise in a change history.
-_SKIP = {"updated_at", "version", "search_text", "name_sort"}
+_SKIP = {"updated_at", "version", "search_text", "name_sort", "name_key"}
 
 
 def _plain(value: Any) -> Any:

@@ -75,6 +75,9 @@ class Account(OwnedModel):
     # Derived columns maintained by services (never typed by hand):
     search_text = models.TextField(editable=False, default="", help_text="Normalised name, pinyin, initials, phones, code.")
     name_sort = models.CharField(editable=False, max_length=400, default="", help_text="Pinyin sort key (拼音排序).")
+    name_key = models.CharField(editable=False, max_length=200, default="", db_index=True,
+                                help_text="Name without legal-form suffixes and region, for duplicate detection.")
+    merged_into = models.ForeignKey("self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="merged_from")
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     pool_entered_at = models.DateTimeField(_("in the public pool since"), null=True, blank=True, editable=False)
 

@@ -9,10 +9,12 @@ from django.db import transaction
 
 from guanxi.audit import lifecycle
 from guanxi.core.errors import ValidationFailed
-from guanxi.customers.errors import DuplicateCreditCode
+from guanxi.customers.dedupe import name_key
+from guanxi.customers.errors import DuplicateAccount, DuplicateCreditCode
 from guanxi.customers.models import Account
 from guanxi.customers.phones import clean_phone_field, clean_phone_list, raise_if
 from guanxi.users.models import User
+from guanxi.users.visibility import visible_to
 
 # Fields a user may write through create/update. Ownership moves only through transfer.
 ACCOUNT_WRITABLE = (
@@ -53,6 +55,24 @@ def _check_duplicate(credit_code: str | None, exclude_pk: int | None = None) -> 
         raise DuplicateCreditCode(owner=str(other.owner) if other.owner else None)
 
 
+def _check_name_duplicate(actor: User, key: str, exclude_pk: int | None = None) -> None:
+    """DOMAIN §1 查重: refuse a copy of a customer that exists outside what the actor may see,
+    saying only who owns it or that it is in the public pool (where it can be claimed)."""
+    if not key:
+        return
+    qs = Account.objects.filter(name_key=key)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    others = list(qs.select_related("owner")[:5])
+    if not others:
+        return
+    visible = set(visible_to(actor, Account.objects.filter(pk__in=[o.pk for o in others])).values_list("pk", flat=True))
+    hidden = [o for o in others if o.pk not in visible]
+    if hidden:
+        other = hidden[0]
+        raise DuplicateAccount(owner=str(other.owner) if other.owner else None, in_pool=other.owner_id is None)
+
+
 def _as_validation_failed(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
 
@@ -61,6 +81,8 @@ def _as_validation_failed(exc: ValidationError) -> ValidationFailed:
 def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     cleaned = _clean_fields(data)
     _check_duplicate(cleaned.get("credit_code"))
+    cleaned["name_key"] = name_key(cleaned.get("name", ""))
+    _check_name_duplicate(actor, cleaned["name_key"])
     account = Account(**cleaned)
     account.team = actor.teams.order_by("pk").first()
     try:
@@ -74,6 +96,9 @@ def account_update(*, actor: User, account: Account, version: int | None, data: 
     cleaned = _clean_fields(data)
     if "credit_code" in cleaned:
         _check_duplicate(cleaned["credit_code"], exclude_pk=account.pk)
+    if "name" in cleaned:
+        cleaned["name_key"] = name_key(cleaned["name"])
+        _check_name_duplicate(actor, cleaned["name_key"], exclude_pk=account.pk)
     try:
         return lifecycle.record_update(actor=actor, obj=account, version=version, changes=cleaned)
     except ValidationError as exc:

@@ -23,3 +23,11 @@ urlpatterns += [
     path("pool/<int:pk>/claim/", views.pool_claim, name="pool_claim"),
     path("<int:pk>/release/", views.account_release, name="account_release"),
 ]
+
+from guanxi.customers import dedupe_views  # noqa: E402
+
+urlpatterns += [
+    path("duplicates/", dedupe_views.duplicate_list, name="duplicates"),
+    path("duplicates/<int:pk>/dismiss/", dedupe_views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("<int:pk>/merge/<int:other>/", dedupe_views.account_merge, name="account_merge"),
+]

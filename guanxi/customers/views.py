@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.audit import lifecycle
-from guanxi.audit.selectors import history_for
+from guanxi.audit.selectors import history_for_ids
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
 from guanxi.core.pagination import InvalidCursor as InvalidCursorError
 from guanxi.core.listing import ListParamError
@@ -202,7 +202,9 @@ def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
 
 def account_history(request: HttpRequest, pk: int) -> HttpResponse:
     account = lifecycle.get_visible(request.user, Account, pk, include_deleted=True)
-    return render(request, "customers/partials/history.html", {"entries": history_for(account)[:200]})
+    # A merge moves history to the survivor: show the merged-away records' entries too.
+    ids = [account.pk, *Account.all_objects.filter(merged_into=account).values_list("pk", flat=True)]
+    return render(request, "customers/partials/history.html", {"entries": history_for_ids(Account, ids)[:200]})
 
 
 @require_http_methods(["GET", "POST"])
