@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Status, Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from guanxi.audit import lifecycle

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Status, Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints
 
 from guanxi.audit import lifecycle

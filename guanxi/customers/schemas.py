@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints
@@ -32,6 +32,7 @@ class AccountWrite(Schema):
     external_id: Annotated[str, StringConstraints(max_length=100)] | None = None
     website: Annotated[str, StringConstraints(max_length=200)] | None = None
     notes: Annotated[str, StringConstraints(max_length=10000)] | None = None
+    custom: Annotated[dict[str, Any], Field(max_length=100)] | None = None
 
 
 class AccountCreate(AccountWrite):
@@ -65,6 +66,7 @@ class AccountOut(Schema):
     external_id: str | None
     website: str
     notes: str
+    custom: dict[str, Any]
     owner_id: int | None
     team_id: int | None
     version: int

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from guanxi.audit import lifecycle
 from guanxi.core.errors import ValidationFailed
+from guanxi.customers.custom_fields import clean_custom
 from guanxi.customers.dedupe import name_key
 from guanxi.customers.errors import DuplicateAccount, DuplicateCreditCode
 from guanxi.customers.models import Account
@@ -19,7 +20,7 @@ from guanxi.users.visibility import visible_to
 # Fields a user may write through create/update. Ownership moves only through transfer.
 ACCOUNT_WRITABLE = (
     "kind", "name", "short_name", "credit_code", "nature", "industry", "province", "city", "address", "phone",
-    "other_phones", "website", "source", "external_id", "notes",
+    "other_phones", "website", "source", "external_id", "notes", "custom",
 )
 
 
@@ -83,6 +84,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     _check_duplicate(cleaned.get("credit_code"))
     cleaned["name_key"] = name_key(cleaned.get("name", ""))
     _check_name_duplicate(actor, cleaned["name_key"])
+    cleaned["custom"] = clean_custom("account", cleaned.get("custom") or {})
     account = Account(**cleaned)
     account.team = actor.teams.order_by("pk").first()
     try:
@@ -99,6 +101,8 @@ def account_update(*, actor: User, account: Account, version: int | None, data: 
     if "name" in cleaned:
         cleaned["name_key"] = name_key(cleaned["name"])
         _check_name_duplicate(actor, cleaned["name_key"], exclude_pk=account.pk)
+    if "custom" in cleaned:
+        cleaned["custom"] = clean_custom("account", cleaned["custom"], current=account.custom)
     try:
         return lifecycle.record_update(actor=actor, obj=account, version=version, changes=cleaned)
     except ValidationError as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone

@@ -31,3 +31,11 @@ urlpatterns += [
     path("duplicates/<int:pk>/dismiss/", dedupe_views.duplicate_dismiss, name="duplicate_dismiss"),
     path("<int:pk>/merge/<int:other>/", dedupe_views.account_merge, name="account_merge"),
 ]
+
+from guanxi.customers import custom_field_views  # noqa: E402
+
+urlpatterns += [
+    path("custom-fields/", custom_field_views.custom_field_list, name="custom_fields"),
+    path("custom-fields/new/", custom_field_views.custom_field_edit, name="custom_field_create"),
+    path("custom-fields/<int:pk>/", custom_field_views.custom_field_edit, name="custom_field_edit"),
+]

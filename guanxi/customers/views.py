@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.contrib import messages
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,16 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from guanxi.audit import lifecycle
 from guanxi.audit.selectors import history_for_ids
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
-from guanxi.core.pagination import InvalidCursor as InvalidCursorError
 from guanxi.core.listing import ListParamError
+from guanxi.core.pagination import InvalidCursor as InvalidCursorError
 from guanxi.core.pagination import keyset_page
 from guanxi.customers import account360, pool, selectors, services
 from guanxi.customers.bulk import BULK_MAX, bulk_start
+from guanxi.customers.forms import AccountForm, TransferForm
 from guanxi.customers.lists import ACCOUNT_LIST
+from guanxi.customers.models import Account
 from guanxi.customers.saved_views import saved_view_delete, saved_view_get, saved_view_save
 from guanxi.customers.timeline import account_timeline
-from guanxi.customers.forms import AccountForm, TransferForm
-from guanxi.customers.models import Account
 from guanxi.users.models import User
 from guanxi.users.visibility import editable_by
 
@@ -29,8 +29,9 @@ from guanxi.users.visibility import editable_by
 def _apply_errors(form: AccountForm, exc: GuanxiError) -> None:
     if isinstance(exc, ValidationFailed):
         for field, errs in exc.errors.items():
+            name = "cf_" + field[len("custom."):] if field.startswith("custom.") else field
             for err in errs:
-                form.add_error(field if field in form.fields else None, err)
+                form.add_error(name if name in form.fields else None, err)
     elif isinstance(exc, VersionConflict):
         changed = ", ".join(f"{form.fields[k].label}: {v}" for k, v in exc.changed.items() if k in form.fields)
         form.add_error(None, f"{exc.detail} {_('Current values')}: {changed}" if changed else exc.detail)
@@ -211,7 +212,7 @@ def account_history(request: HttpRequest, pk: int) -> HttpResponse:
 def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        data = form.service_data()
         try:
             account = services.account_create(actor=request.user, data=data)  # type: ignore[arg-type]
         except GuanxiError as exc:
@@ -227,7 +228,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = lifecycle.get_editable(request.user, Account, pk)
     form = AccountForm(request.POST or None, instance=account, initial={"version": account.version})
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        data = form.service_data()
         try:
             services.account_update(actor=request.user, account=account, version=form.cleaned_data["version"], data=data)  # type: ignore[arg-type]
         except GuanxiError as exc:

@@ -85,7 +85,7 @@ def test_bulk_tag_changes_only_what_the_user_may_edit(carol, book):
 
 
 def test_bulk_over_the_inline_limit_runs_as_a_job(carol, book, django_capture_on_commit_callbacks):
-    ids = [book[0].pk] + list(range(10**9, 10**9 + BULK_INLINE_LIMIT))
+    ids = [book[0].pk, *range(10**9, 10**9 + BULK_INLINE_LIMIT)]
     with django_capture_on_commit_callbacks(execute=False):
         outcome = bulk_start(actor=carol, ids=ids, action="move_to_pool", args={})
     job = Job.objects.get(pk=outcome["job_id"])
