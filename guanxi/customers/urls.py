@@ -39,3 +39,14 @@ urlpatterns += [
     path("custom-fields/new/", custom_field_views.custom_field_edit, name="custom_field_create"),
     path("custom-fields/<int:pk>/", custom_field_views.custom_field_edit, name="custom_field_edit"),
 ]
+
+from guanxi.customers import contact_views  # noqa: E402
+
+urlpatterns += [
+    path("contacts/", contact_views.contact_list, name="contact_list"),
+    path("contacts/new/", contact_views.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/", contact_views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/delete/", contact_views.contact_delete, name="contact_delete"),
+    path("orders/", contact_views.order_list, name="order_list"),
+]

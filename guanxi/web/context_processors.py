@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 NAVIGATION = [
     ("web:home", _("Home")),
     ("customers:account_list", _("Accounts")),
+    ("customers:contact_list", _("Contacts")),
+    ("customers:order_list", _("Orders")),
+    ("customers:pool", _("Public pool")),
+    ("customers:duplicates", _("Duplicates")),
     ("web:jobs", _("Jobs")),
     ("web:trash", _("Trash")),
 ]

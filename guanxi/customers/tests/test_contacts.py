@@ -59,3 +59,29 @@ def test_contacts_api_creates_and_lists_only_visible_contacts(client, carol, dav
     client.force_login(dave)
     assert client.get("/api/v1/contacts/").json()["items"] == []
     assert client.get(f"/api/v1/contacts/{r.json()['id']}").status_code == 404
+
+
+def test_contact_web_pages_create_edit_and_list(client, carol, dave, carol_account):
+    client.force_login(carol)
+    r = client.post(f"/accounts/contacts/new/?account={carol_account.pk}",
+                    {"name": "孙丽", "mobile": "139 1234 5678", "other_phones_text": "010-6552 9988", "account": carol_account.pk})
+    assert r.status_code == 302
+    contact = carol_account.contacts.get(name="孙丽")
+    assert contact.mobile == "+8613912345678" and contact.other_phones == ["+861065529988"]
+    assert "孙丽" in client.get("/accounts/contacts/").content.decode()
+    assert "孙丽" in client.get(f"/accounts/{carol_account.pk}/tab/contacts/").content.decode()
+    r = client.post(f"/accounts/contacts/{contact.pk}/edit/", {"name": "孙丽", "mobile": "bad", "version": contact.version})
+    assert r.status_code == 200 and 'class="error"' in r.content.decode()
+    client.force_login(dave)
+    assert client.get(f"/accounts/contacts/{contact.pk}/").status_code == 404
+    assert "孙丽" not in client.get("/accounts/contacts/").content.decode()
+
+
+def test_stale_contact_edit_is_refused_without_overwriting(client, carol):
+    contact = contact_create(actor=carol, data={"name": "吴刚", "title": "经理"})
+    contact_update(actor=carol, contact=contact, version=contact.version, data={"title": "总监"})
+    client.force_login(carol)
+    r = client.post(f"/accounts/contacts/{contact.pk}/edit/", {"name": "吴刚", "title": "主管", "version": contact.version})
+    assert r.status_code == 200
+    contact.refresh_from_db()
+    assert contact.title == "总监"

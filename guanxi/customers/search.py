@@ -1,0 +1,249 @@
+"""Chinese search: the pure text functions behind Account/Contact ``search_text`` and ``name_sort``.
+
+``search_text`` is one normalised string per record, its parts wrapped in ``|`` so a query can be
+matched exactly (``|q|``), as a prefix (``|q``) or as a substring (``q``) with one LIKE pattern each,
+on PostgreSQL (pg_trgm) and SQLite (FTS5 trigram) alike::
+
+    |北京华为科技有限公司|华为|beijinghuaweikejiyouxiangongsi|bjhwkjyxgs|huawei|hw|91110000…|13800138000|
+
+Every part is ``normalise``-d the same way the query is (NFKC, lower case, letters and digits
+only), so width, case, spaces and punctuation never decide whether something is found.
+
+Pinyin uses pypinyin with a per-character cache (1M names in seconds, PERF-NOTES). A few hundred
+characters read differently inside words (重庆 chóngqìng, 银行 yínháng, 厦门 xiàmén); for those
+only, a short window of neighbouring characters goes through pypinyin's phrase dictionary.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+SEPARATOR = "|"
+NAME_SORT_MAX = 300  # Contact.name_sort is 300 characters, Account.name_sort 400: fit both.
+_PHONEISH = re.compile(r"^[\d\s()+\-./]+$")
+
+
+def normalise(text: str | None) -> str:
+    """'Ｈｕａｗｅｉ Co., Ltd.' → 'huaweicoltd'; '北京 华为（科技）' → '北京华为科技'."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    # NFKC can leave combining marks after casefold (e.g. 'ß' → 'ss' is fine, 'İ' → 'i̇'): compose again.
+    folded = unicodedata.normalize("NFKC", folded)
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+
+
+def _is_han(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F or 0xF900 <= o <= 0xFAFF
+
+
+@lru_cache(maxsize=None)
+def _char_reading(ch: str) -> str:
+    reading = lazy_pinyin(ch, errors="ignore")
+    return reading[0] if reading else ""
+
+
+@lru_cache(maxsize=1)
+def _context_sensitive() -> frozenset[str]:
+    """Characters whose reading inside some dictionary phrase differs from their reading alone."""
+    from pypinyin import Style
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.style import convert
+
+    found = set()
+    for phrase, readings in PHRASES_DICT.items():
+        if len(phrase) != len(readings):
+            continue
+        for ch, options in zip(phrase, readings):
+            if ch not in found and convert(options[0], Style.NORMAL, strict=True) != _char_reading(ch):
+                found.add(ch)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=200_000)
+def _window_readings(window: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(window, errors="ignore"))
+
+
+def _syllables(name: str) -> list[tuple[str, bool]]:
+    """The name as (piece, is_han) pieces: one pinyin syllable per Han character, and each run of
+    other letters and digits kept as one normalised piece."""
+    text = unicodedata.normalize("NFKC", name or "")
+    sensitive = _context_sensitive()
+    pieces: list[tuple[str, bool]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            piece = normalise("".join(run))
+            if piece:
+                pieces.append((piece, False))
+            run.clear()
+
+    for i, ch in enumerate(text):
+        if not _is_han(ch):
+            if unicodedata.category(ch)[0] in "LN":
+                run.append(ch)
+            else:
+                flush()
+            continue
+        flush()
+        if ch in sensitive:
+            start = i
+            while start > max(0, i - 3) and _is_han(text[start - 1]):
+                start -= 1
+            end = i + 1
+            while end < min(len(text), i + 4) and _is_han(text[end]):
+                end += 1
+            readings = _window_readings(text[start:end])
+            reading = readings[i - start] if len(readings) == end - start else _char_reading(ch)
+        else:
+            reading = _char_reading(ch)
+        if reading:
+            pieces.append((reading, True))
+    flush()
+    return pieces
+
+
+def pinyin_full(name: str | None) -> str:
+    """'北京华为科技有限公司' → 'beijinghuaweikejiyouxiangongsi'; '重庆银行' → 'chongqingyinhang'."""
+    return "".join(piece for piece, _ in _syllables(name or ""))
+
+
+def pinyin_initials(name: str | None) -> str:
+    """'北京华为科技有限公司' → 'bjhwkjyxgs'. Runs of Latin letters and digits stay whole
+    ('IBM中国' → 'ibmzg'), because that is how people abbreviate such names."""
+    return "".join(piece[0] if is_han else piece for piece, is_han in _syllables(name or ""))
+
+
+def name_sort_key(name: str | None) -> str:
+    """A key that sorts names in 拼音 order under a byte-order collation (C.UTF-8, SQLite BINARY):
+    one syllable per character, separated by spaces so syllables compare one by one
+    ('xi an' 西安 before 'xian' 先锋); homophones are left to the caller's id tiebreak."""
+    return " ".join(piece for piece, _ in _syllables(name or ""))[:NAME_SORT_MAX]
+
+
+def phone_digits(text: str | None) -> str:
+    """Comparable digits of a phone number typed in any format.
+
+    '+86 138-0013-8000', '0086 13800138000', '８６１３８００１３８０００' → '13800138000';
+    '(010) 6552 9988', '+86 10 6552 9988' → '1065529988' (national number without the trunk 0);
+    '+1 415 555 0100' → '14155550100' (other countries keep their country code).
+    """
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if not digits:
+        return ""
+    international = raw.startswith("+") or digits.startswith("00")
+    if digits.startswith("0086"):
+        digits, international = digits[4:], False
+    elif raw.startswith("+"):
+        if digits.startswith("86"):
+            digits, international = digits[2:], False
+    elif len(digits) == 13 and digits.startswith("861"):
+        digits = digits[2:]  # a mobile number typed with the country code but without '+'
+    if international:
+        return digits.lstrip("0")
+    # Chinese national numbers: the trunk prefix 0 of area codes is not part of the number.
+    return digits[1:] if digits.startswith("0") and len(digits) > 1 else digits
+
+
+def looks_like_phone(text: str) -> bool:
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    return bool(_PHONEISH.match(raw)) and sum(ch.isdigit() for ch in raw) >= 3
+
+
+def query_terms(q: str) -> list[str]:
+    """The normalised forms a query is searched as: itself, and its phone digits if it looks like
+    a phone number typed with a trunk 0 or country code."""
+    terms = []
+    term = normalise(q)
+    if term:
+        terms.append(term)
+    if looks_like_phone(q):
+        digits = phone_digits(q)
+        if digits and digits not in terms:
+            terms.append(digits)
+    return terms
+
+
+def search_document(
+    *,
+    name: str | None,
+    short_name: str | None = "",
+    credit_code: str | None = "",
+    phones: Iterable[str | None] = (),
+    emails: Iterable[str | None] = (),
+    extra: Iterable[str | None] = (),
+) -> str:
+    """The normalised text stored in ``search_text``: name, short name, their pinyin and initials,
+    credit code, phone digits, e-mail addresses and ``extra`` (WeChat id …), each part once."""
+    parts: list[str] = []
+    for text in (name, short_name):
+        if text:
+            parts += [normalise(text), pinyin_full(text), pinyin_initials(text)]
+    parts.append(normalise(credit_code))
+    parts += [phone_digits(p) for p in phones if p]
+    parts += [normalise(e) for e in emails if e]
+    parts += [normalise(e) for e in extra if e]
+    unique = list(dict.fromkeys(p for p in parts if p))
+    return SEPARATOR + SEPARATOR.join(unique) + SEPARATOR if unique else ""
+
+
+def _fields_of(obj: Any) -> tuple[str, str]:
+    """search_text and name_sort for an Account or a Contact (duck-typed: no ORM import here)."""
+    phones = [getattr(obj, "phone", "") or getattr(obj, "mobile", ""), *(getattr(obj, "other_phones", None) or [])]
+    document = search_document(
+        name=obj.name,
+        short_name=getattr(obj, "short_name", ""),
+        credit_code=getattr(obj, "credit_code", "") or "",
+        phones=phones,
+        emails=[getattr(obj, "email", "")],
+        extra=[getattr(obj, "wechat", "")],
+    )
+    return document, name_sort_key(obj.name)
+
+
+def refresh_search_fields(obj: Any) -> Any:
+    """Recompute ``search_text`` and ``name_sort`` from the record's own fields. Services call it
+    right before saving; it never touches the database."""
+    obj.search_text, obj.name_sort = _fields_of(obj)
+    return obj
+
+
+SEARCH_FIELDS = ("search_text", "name_sort")
+SOURCE_FIELDS = {
+    "account": ("id", "name", "short_name", "credit_code", "phone", "other_phones"),
+    "contact": ("id", "name", "mobile", "other_phones", "email", "wechat"),
+}
+
+
+def backfill_search_fields(queryset: Any, *, batch_size: int = 2000, only_missing: bool = False) -> int:
+    """Recompute search fields for every row of ``queryset`` (imports, seeding, migrations), in
+    primary-key batches written with ``bulk_update``. Returns the number of rows written."""
+    model = queryset.model
+    source = SOURCE_FIELDS["contact" if hasattr(model, "mobile") else "account"]
+    qs = queryset.order_by("pk")
+    if only_missing:
+        qs = qs.filter(search_text="")
+    written, last = 0, None
+    while True:
+        batch_qs = qs if last is None else qs.filter(pk__gt=last)
+        batch = list(batch_qs.only(*source, *SEARCH_FIELDS)[:batch_size])
+        if not batch:
+            return written
+        changed = []
+        for obj in batch:
+            before = (obj.search_text, obj.name_sort)
+            refresh_search_fields(obj)
+            if (obj.search_text, obj.name_sort) != before:
+                changed.append(obj)
+        if changed:
+            model._base_manager.bulk_update(changed, SEARCH_FIELDS, batch_size=batch_size)
+        written += len(changed)
+        last = batch[-1].pk
