@@ -88,13 +88,45 @@ def _scope_q(user: User, scope: str, prefix: str = "") -> Q | None:
     return Q(pk__in=[])
 
 
-def _share_q(user: User, model: type[Model], *, editable: bool, prefix: str = "") -> Q:
-    shares = Share.objects.filter(content_type=ContentType.objects.get_for_model(model)).filter(
-        Q(user_id=user.pk) | Q(team_id__in=_team_ids(user))
-    )
-    if editable:
-        shares = shares.filter(can_edit=True)
-    return Q(**{f"{prefix}pk__in": shares.values("object_id")})
+SHARE_LIST_LIMIT = 5000
+
+
+def _shared_ids(user: User, model: type[Model]) -> dict[int, bool] | None:
+    """Ids shared with the user or their teams → editable?, read once per request and model.
+
+    A plain list lets PostgreSQL keep using the owner index ("owner = me OR id IN (1, 2)"); a
+    subquery in that OR made it scan the whole table for a rep's search (bench/search.py).
+    ``None`` means "too many to list", and the caller falls back to the subquery.
+    """
+    cache: dict[str, dict[int, bool] | None] = user.__dict__.setdefault("_gx_shares", {})
+    key = object_type(model)
+    if key not in cache:
+        rows = list(
+            Share.objects.filter(content_type=ContentType.objects.get_for_model(model))
+            .filter(Q(user_id=user.pk) | Q(team_id__in=_team_ids(user)))
+            .values_list("object_id", "can_edit")[: SHARE_LIST_LIMIT + 1]
+        )
+        if len(rows) > SHARE_LIST_LIMIT:
+            cache[key] = None
+        else:
+            ids: dict[int, bool] = {}
+            for object_id, can_edit in rows:
+                ids[object_id] = ids.get(object_id, False) or can_edit
+            cache[key] = ids
+    return cache[key]
+
+
+def _share_q(user: User, model: type[Model], *, editable: bool, prefix: str = "") -> Q | None:
+    shared = _shared_ids(user, model)
+    if shared is None:
+        shares = Share.objects.filter(content_type=ContentType.objects.get_for_model(model)).filter(
+            Q(user_id=user.pk) | Q(team_id__in=_team_ids(user))
+        )
+        if editable:
+            shares = shares.filter(can_edit=True)
+        return Q(**{f"{prefix}pk__in": shares.values("object_id")})
+    ids = sorted(pk for pk, can_edit in shared.items() if can_edit or not editable)
+    return Q(**{f"{prefix}pk__in": ids}) if ids else None
 
 
 def _access_q(user: User, model: type[Model], *, write: bool) -> Q | None:
@@ -115,7 +147,8 @@ def _access_q(user: User, model: type[Model], *, write: bool) -> Q | None:
     q = _scope_q(user, scope)
     if q is None:
         return None
-    return q | _share_q(user, model, editable=write)
+    shares = _share_q(user, model, editable=write)
+    return q if shares is None else q | shares
 
 
 def visible_to(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
