@@ -9,6 +9,14 @@ from django.core.cache import cache
 from guanxi.users.personas import Org, create_demo_org
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # .mo files are build output: compile missing or stale ones (polib, no gettext needed) so
+    # the suite sees the .po as it is, on a fresh clone too.
+    from guanxi.core.management.commands.compile_catalogues import compile_stale
+
+    compile_stale()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()

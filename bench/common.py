@@ -127,7 +127,7 @@ def load(base: str, paths: list[str], *, cookie: str = "", concurrency: int = 8,
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def report(name: str, latencies: list[float], baseline: list[float] | None, target_ms: float | None = None) -> dict[str, float]:

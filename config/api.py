@@ -9,6 +9,8 @@ from guanxi.customers.api import router as customers_router
 from guanxi.customers.contacts_api import router as contacts_router
 from guanxi.customers.dedupe_api import router as dedupe_router
 from guanxi.customers.pool_api import router as pool_router
+from guanxi.customers.share_api import router as share_router
+from guanxi.customers.search_api import router as search_router
 from guanxi.dataio.api import router as jobs_router
 from guanxi.users.api import router as users_router
 from guanxi.users.auth import api_auth
@@ -28,8 +30,13 @@ api = NinjaAPI(
 install_problem_handlers(api)
 api.add_router("/users", users_router)
 api.add_router("/accounts", pool_router)
+api.add_router("/accounts", share_router)
 api.add_router("/accounts", dedupe_router)
 api.add_router("/accounts", customers_router)
 api.add_router("/contacts", contacts_router)
+api.add_router("/orders", "guanxi.customers.orders_api.router")
+api.add_router("/search", search_router)
 api.add_router("/audit", audit_router)
 api.add_router("/jobs", jobs_router)
+api.add_router("/imports", "guanxi.dataio.import_api.imports_router")
+api.add_router("/exports", "guanxi.dataio.import_api.exports_router")

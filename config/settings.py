@@ -73,8 +73,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "guanxi.core.middleware.RequestIdMiddleware",
+    "guanxi.core.middleware.ApiProblemMiddleware",
     "guanxi.core.middleware.RequestSizeLimitMiddleware",
     "guanxi.core.throttling.ApiIpRateLimitMiddleware",
+    "guanxi.core.middleware.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,10 +144,17 @@ _TASK_BACKENDS = {
     "db": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",
+    # Scale-out: RQ workers (`manage.py rqworker --job-class django_tasks_rq.Job default`) on REDIS_URL.
+    "rq": "django_tasks_rq.RQBackend",
 }
 if TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {sorted(_TASK_BACKENDS)}")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 # A running job whose worker has not reported for this long is presumed dead (kill -9, OOM).
 JOB_HEARTBEAT_TIMEOUT_SECONDS = int(env("JOB_HEARTBEAT_TIMEOUT_SECONDS", "120"))
 JOB_MAX_ATTEMPTS = int(env("JOB_MAX_ATTEMPTS", "3"))
@@ -153,6 +162,9 @@ TRASH_RETENTION_DAYS = int(env("TRASH_RETENTION_DAYS", "30"))
 
 # --- Authentication and passwords -------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["guanxi.users.backends.GuanxiBackend"]
+# Sessions are read on every request: serve them from the cache, write through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -173,8 +185,13 @@ LOGIN_THROTTLE_MAX_FAILURES = int(env("LOGIN_THROTTLE_MAX_FAILURES", "5"))
 LOGIN_THROTTLE_WINDOW_SECONDS = int(env("LOGIN_THROTTLE_WINDOW_SECONDS", str(15 * 60)))
 
 # --- API ----------------------------------------------------------------------------------------
+# Rate limits (guanxi/core/throttling.py), requests per minute; over the limit → 429 + Retry-After.
+# Per API token, or per signed-in user for session calls (checked after authentication):
 API_RATE_LIMIT_PER_MINUTE = int(env("API_RATE_LIMIT_PER_MINUTE", "600"))
+# Per client IP, for API requests without any credentials (no Authorization header, no session cookie):
 API_RATE_LIMIT_ANON_PER_MINUTE = int(env("API_RATE_LIMIT_ANON_PER_MINUTE", "120"))
+# Per client IP, for all API requests (a ceiling for several users behind one address, and for token guessing):
+API_RATE_LIMIT_PER_IP_PER_MINUTE = int(env("API_RATE_LIMIT_PER_IP_PER_MINUTE", "3000"))
 API_PAGE_MAX_LIMIT = 200
 REQUEST_MAX_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES

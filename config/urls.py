@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("guanxi.web.urls")),
     path("accounts/", include("guanxi.customers.urls")),
+    path("", include("guanxi.dataio.urls")),  # /import/ and /export/
 ]
 
 handler403 = "guanxi.web.views.error_403"

@@ -8,20 +8,25 @@ re-implements versions, trash or transfer rules.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record, snapshot
+from guanxi.audit.services import _plain, audit_record, snapshot
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
 from guanxi.users.models import User
 from guanxi.users.visibility import can_see, editable_by, visible_to
 
 M = TypeVar("M", bound=models.Model)
+logger = logging.getLogger(__name__)
 
 
 def get_visible(actor: Any, model: type[M], pk: Any, *, include_deleted: bool = False) -> M:
@@ -29,7 +34,7 @@ def get_visible(actor: Any, model: type[M], pk: Any, *, include_deleted: bool = 
     manager = model._base_manager if include_deleted else model._default_manager
     try:
         return visible_to(actor, manager.all()).get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise NotFound() from exc
 
 
@@ -45,9 +50,33 @@ def _lock(obj: M) -> M:
 
 
 def _check_version(current: Any, expected: int | None, changes: dict[str, Any] | None = None) -> None:
+    """Refuse a stale copy. ``changed`` tells the client the stored value of every field it tried
+    to save that differs from what it sent, so the person can see what someone else changed."""
     if expected is not None and current.version != expected:
-        changed = {name: getattr(current, name, None) for name in (changes or {})}
-        raise VersionConflict(current_version=current.version, changed={k: str(v) for k, v in changed.items()})
+        changed = {}
+        for name, value in (changes or {}).items():
+            field = next((f for f in current._meta.concrete_fields if f.attname == name or f.name == name), None)
+            if field is None or not field.editable:
+                continue
+            stored, sent = _plain(getattr(current, field.attname)), _plain(value)
+            if stored != sent and not (stored in (None, "") and sent in (None, "")):
+                changed[name] = stored
+        raise VersionConflict(current_version=current.version, changed=changed)
+
+
+def _nulls_to_blank(obj: models.Model) -> None:
+    """A JSON ``null`` for a text column means "empty". Django's ``full_clean`` skips blank fields,
+    so without this a None would reach the database as a NOT NULL violation (a 500, not a 422)."""
+    errors: dict[str, list[Any]] = {}
+    for field in obj._meta.concrete_fields:
+        if field.null or field.primary_key or getattr(obj, field.attname) is not None:
+            continue
+        if isinstance(field, (models.CharField, models.TextField)):
+            setattr(obj, field.attname, "")
+        elif field.editable:
+            errors[field.name] = [field.error_messages["null"]]
+    if errors:
+        raise DjangoValidationError(errors)
 
 
 @transaction.atomic
@@ -59,6 +88,7 @@ def record_create(*, actor: User, obj: M) -> M:
         obj.department_id = obj.owner.department_id  # type: ignore[attr-defined]
     if hasattr(obj, "created_by_id"):
         obj.created_by = actor  # type: ignore[attr-defined]
+    _nulls_to_blank(obj)
     obj.full_clean()
     obj.save()
     audit_record(actor=actor, obj=obj, action=Action.CREATE)
@@ -70,15 +100,18 @@ def record_update(*, actor: User, obj: M, version: int | None, changes: dict[str
     """Apply ``changes`` (already validated field values) if ``version`` is still current."""
     if not editable_by(actor, obj):
         raise PermissionDenied() if can_see(actor, obj) else NotFound()
-    protected = getattr(obj, "PROTECTED_FIELDS", frozenset())
+    protected: frozenset[str] = getattr(obj, "PROTECTED_FIELDS", frozenset())
     bad = sorted(set(changes) & protected)
     if bad:
-        raise ValidationFailed({name: ["This field cannot be changed here."] for name in bad})
+        raise ValidationFailed({name: [_("This field cannot be changed here.")] for name in bad})
     current = _lock(obj)
+    if getattr(current, "deleted_at", None) is not None:
+        raise NotFound()  # in the trash: restore it first
     _check_version(current, version, changes)
     before = snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
+    _nulls_to_blank(current)
     current.full_clean()
     current.version += 1  # type: ignore[attr-defined]
     current.save()
@@ -113,7 +146,7 @@ def record_restore(*, actor: User, obj: M) -> M:
     if current.deleted_at is None or restorable_until(current) < timezone.now():  # type: ignore[attr-defined]
         raise NotFound()
     if not (actor.is_admin or current.owner_id == actor.pk):  # type: ignore[attr-defined]
-        raise PermissionDenied(code="trash.restore_forbidden", detail="Only the owner or an administrator can restore this record.")
+        raise PermissionDenied(code="trash.restore_forbidden", detail=_("Only the owner or an administrator can restore this record."))
     current.deleted_at = None  # type: ignore[attr-defined]
     current.deleted_by = None  # type: ignore[attr-defined]
     current.version += 1  # type: ignore[attr-defined]
@@ -128,8 +161,10 @@ def record_transfer(*, actor: User, obj: M, new_owner: User, version: int | None
     if not editable_by(actor, obj):
         raise PermissionDenied() if can_see(actor, obj) else NotFound()
     if not new_owner.is_active:
-        raise ValidationFailed({"owner": ["This user is deactivated."]})
+        raise ValidationFailed({"owner": [_("This user is deactivated.")]})
     current = _lock(obj)
+    if getattr(current, "deleted_at", None) is not None:
+        raise NotFound()
     _check_version(current, version)
     before = snapshot(current)
     current.owner = new_owner  # type: ignore[attr-defined]
@@ -157,8 +192,12 @@ def purge_expired(model: type[models.Model], *, now: Any = None) -> int:
     expired = model._base_manager.filter(deleted_at__lt=cutoff)
     count = 0
     for obj in expired.iterator():
-        with transaction.atomic():
-            audit_record(actor=None, obj=obj, action=Action.PURGE, changes={}, source="task")
-            obj.delete()
-            count += 1
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, obj=obj, action=Action.PURGE, changes={}, source="task")
+                obj.delete()
+                count += 1
+        except (models.ProtectedError, models.RestrictedError):
+            # Still referenced (e.g. an account with orders): keep it rather than stop the purge.
+            logger.warning("purge skipped a referenced record", extra={"model": model._meta.label, "pk": obj.pk})
     return count

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
@@ -74,7 +75,9 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         return problem_response(429, "rate_limited", "Too many requests; retry after the number of seconds in Retry-After.")
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request.too_large"}.get(exc.status_code, "error")
+        # ninja's cookie (session) auth raises HttpError(403) when the CSRF token is missing.
+        code = {400: "bad_request", 403: "auth.csrf_failed", 404: "not_found", 405: "method_not_allowed",
+                413: "request.too_large"}.get(exc.status_code, "error")
         return problem_response(exc.status_code, code, str(exc))
 
     def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -82,6 +85,11 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
         return problem_response(403, "permission_denied", "Not allowed.")
+
+    def model_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        # A model's full_clean() failing below a service that did not translate it: still the client's input.
+        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"body": exc.messages}
+        return problem_response(422, "validation_failed", "Some fields are not valid.", errors=errors)
 
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error")
@@ -91,10 +99,11 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
     api.add_exception_handler(GuanxiError, guanxi_error)  # type: ignore[arg-type]
     api.add_exception_handler(NinjaValidationError, validation)  # type: ignore[arg-type]
-    api.add_exception_handler(AuthenticationError, auth_error)
-    api.add_exception_handler(AuthorizationError, authorization_error)
+    api.add_exception_handler(AuthenticationError, auth_error)  # type: ignore[arg-type]
+    api.add_exception_handler(AuthorizationError, authorization_error)  # type: ignore[arg-type]
     api.add_exception_handler(Throttled, throttled)  # type: ignore[arg-type]
     api.add_exception_handler(HttpError, http_error)  # type: ignore[arg-type]
-    api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(DjangoPermissionDenied, forbidden)
-    api.add_exception_handler(Exception, unexpected)
+    api.add_exception_handler(Http404, not_found)  # type: ignore[arg-type]
+    api.add_exception_handler(DjangoPermissionDenied, forbidden)  # type: ignore[arg-type]
+    api.add_exception_handler(DjangoValidationError, model_validation)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, unexpected)  # type: ignore[arg-type]

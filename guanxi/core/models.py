@@ -38,7 +38,7 @@ class SoftDeleteModel(models.Model):
     )
 
     objects = AliveManager()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012 - ruff reads this manager as a field
 
     class Meta:
         abstract = True
@@ -56,3 +56,17 @@ class VersionedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ScheduledRun(models.Model):
+    """When the scheduler last ran each periodic job, so a restart does not run daily work twice."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    last_run_at = models.DateTimeField(_("last run at"))
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_run_at:%Y-%m-%d %H:%M}"

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import math
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from guanxi.core.errors import GuanxiError
@@ -44,6 +48,8 @@ class Page(Generic[M]):
 
 
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)  # the field turns the string back into a UUID when filtering
     if isinstance(value, datetime):
         return {"dt": value.isoformat()}
     if isinstance(value, date):
@@ -56,31 +62,45 @@ def _encode_value(value: Any) -> Any:
 def _decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if "dt" in value:
-            return datetime.fromisoformat(value["dt"])
+            moment = datetime.fromisoformat(value["dt"])
+            if moment.tzinfo is None:
+                raise InvalidCursor()
+            return moment
         if "d" in value:
             return date.fromisoformat(value["d"])
         if "dec" in value:
             return Decimal(value["dec"])
         raise InvalidCursor()
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidCursor()  # PostgreSQL refuses NUL in text; never let it reach the query
+    if value is None or isinstance(value, (bool, list)) or (isinstance(value, float) and not math.isfinite(value)):
+        raise InvalidCursor()
     return value
 
 
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"), ensure_ascii=False)
+def _order_tag(order: tuple[str, ...]) -> str:
+    """A short fingerprint of the sort, so a cursor from another sort or list is refused (400)
+    instead of silently comparing a name with a date."""
+    return hashlib.sha256(",".join(order).encode()).hexdigest()[:8]
+
+
+def encode_cursor(values: list[Any], *, order: tuple[str, ...]) -> str:
+    payload = [_order_tag(order), *[_encode_value(v) for v in values]]
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+def decode_cursor(cursor: str, *, order: tuple[str, ...]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCursor() from exc
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != len(order) + 1 or values[0] != _order_tag(order):
         raise InvalidCursor()
     try:
-        return [_decode_value(v) for v in values]
-    except ValueError as exc:
+        return [_decode_value(v) for v in values[1:]]
+    except (ValueError, TypeError) as exc:
         raise InvalidCursor() from exc
 
 
@@ -105,13 +125,16 @@ def keyset_page(
         raise InvalidLimit()
     qs = qs.order_by(*order)
     if after:
-        qs = qs.filter(_after_q(order, decode_cursor(after, len(order))))
+        try:
+            qs = qs.filter(_after_q(order, decode_cursor(after, order=order)))
+        except (ValidationError, ValueError, TypeError, OverflowError) as exc:  # well-formed JSON, wrong types for the columns
+            raise InvalidCursor() from exc
     rows = list(qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([_attr(last, f.lstrip("-")) for f in order])
+        next_cursor = encode_cursor([_attr(last, f.lstrip("-")) for f in order], order=order)
     return Page(items=rows, next_cursor=next_cursor, limit=limit)
 
 

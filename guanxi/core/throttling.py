@@ -1,15 +1,27 @@
-"""API rate limits: per client IP (before authentication, so token guessing is limited too) and
-per token or user (after authentication). Both answer 429 with Retry-After."""
+"""API rate limits, three of them, all fixed one-minute windows counted in the cache (atomic
+``incr``, so several server processes share one count when the cache is Redis):
+
+- per client IP, for API requests that carry no credentials at all (no ``Authorization`` header,
+  no session cookie): ``API_RATE_LIMIT_ANON_PER_MINUTE``. Checked before authentication.
+- per client IP, for every API request: ``API_RATE_LIMIT_PER_IP_PER_MINUTE``, a ceiling that also
+  limits guessing tokens from one address. Checked before authentication.
+- per API token (or per signed-in user for session calls): ``API_RATE_LIMIT_PER_MINUTE``.
+  Checked after authentication, so one busy client does not slow down the others.
+
+Every refusal is a 429 ``application/problem+json`` with code ``rate_limited`` and a
+``Retry-After`` header in whole seconds. Limits are read from settings on every request.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from ninja.throttling import SimpleRateThrottle
+from ninja.throttling import BaseThrottle
 
 from guanxi.core.problems import problem_response
 
@@ -20,7 +32,8 @@ def client_ip(request: HttpRequest) -> str:
 
 def hit(key: str, limit: int, window: int = 60) -> int | None:
     """Count one hit in a fixed window; return seconds to wait if over ``limit``, else None."""
-    bucket = int(time.time() // window)
+    now = time.time()
+    bucket = int(now // window)
     cache_key = f"rl:{key}:{bucket}"
     cache.add(cache_key, 0, timeout=window + 5)
     try:
@@ -29,8 +42,16 @@ def hit(key: str, limit: int, window: int = 60) -> int | None:
         cache.set(cache_key, 1, timeout=window + 5)
         count = 1
     if count > limit:
-        return max(1, int((bucket + 1) * window - time.time()) + 1)
+        return max(1, int((bucket + 1) * window - now) + 1)
     return None
+
+
+def has_credentials(request: HttpRequest) -> bool:
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def rate_limited(wait: int, detail: str) -> HttpResponse:
+    return problem_response(429, "rate_limited", detail, headers={"Retry-After": str(wait)})
 
 
 class ApiIpRateLimitMiddleware:
@@ -39,23 +60,34 @@ class ApiIpRateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            wait = hit(f"ip:{client_ip(request)}", settings.API_RATE_LIMIT_ANON_PER_MINUTE * 5)
+            ip = client_ip(request)
+            wait = hit(f"ip:{ip}", settings.API_RATE_LIMIT_PER_IP_PER_MINUTE)
+            if wait is None and not has_credentials(request):
+                wait = hit(f"anon:{ip}", settings.API_RATE_LIMIT_ANON_PER_MINUTE)
             if wait is not None:
-                return problem_response(
-                    429, "rate_limited", "Too many requests from this address.", headers={"Retry-After": str(wait)}
-                )
+                return rate_limited(wait, "Too many requests from this address; retry after the number of seconds in Retry-After.")
         return self.get_response(request)
 
 
-class TokenRateThrottle(SimpleRateThrottle):
-    """Per API token (or per user for session calls)."""
-
-    scope = "token"
+class TokenRateThrottle(BaseThrottle):
+    """Per API token (or per user for session calls). django-ninja calls ``allow_request`` and then
+    ``wait`` on the one shared instance, so the wait is kept per thread."""
 
     def __init__(self) -> None:
-        super().__init__(f"{settings.API_RATE_LIMIT_PER_MINUTE}/m")
+        self._local = threading.local()
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
+    @staticmethod
+    def ident(request: HttpRequest) -> str:
         token = getattr(request, "api_token", None)
-        ident = f"t{token.pk}" if token is not None else f"u{getattr(request.user, 'pk', None) or client_ip(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if token is not None:
+            return f"t{token.pk}"
+        user_pk = getattr(getattr(request, "user", None), "pk", None)
+        return f"u{user_pk}" if user_pk else f"ip{client_ip(request)}"
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        wait = hit(f"token:{self.ident(request)}", settings.API_RATE_LIMIT_PER_MINUTE)
+        self._local.wait = wait
+        return wait is None
+
+    def wait(self) -> float | None:
+        return getattr(self._local, "wait", None)

@@ -7,6 +7,7 @@ from pydantic import Field
 from guanxi.audit import lifecycle
 from guanxi.core.api import ERROR_RESPONSES, CursorPage
 from guanxi.core.errors import NotFound
+from guanxi.core.pagination import keyset_page
 from guanxi.customers import selectors, services
 from guanxi.customers.models import Account
 from guanxi.customers.schemas import AccountCreate, AccountOut, AccountTransfer, AccountUpdate
@@ -43,10 +44,17 @@ def create_account(request: HttpRequest, payload: AccountCreate) -> Status[Accou
     return Status(201, services.account_create(actor=request.user, data=data))  # type: ignore[arg-type]
 
 
+class TrashParams(Schema):
+    after: str | None = Field(None, max_length=1000)
+    limit: int = Field(50, ge=1, le=200)
+
+
 @router.get("/trash", response={200: CursorPage[AccountOut], **ERROR_RESPONSES})
-def account_trash(request: HttpRequest) -> CursorPage[AccountOut]:
-    items = list(lifecycle.trash_for(request.user, Account)[:200])  # type: ignore[arg-type]
-    return CursorPage[AccountOut](items=items, next_cursor=None)  # type: ignore[arg-type]
+def account_trash(request: HttpRequest, params: Query[TrashParams]) -> CursorPage[AccountOut]:
+    """Your deleted accounts (every one for an administrator), most recently deleted first."""
+    qs = lifecycle.trash_for(request.user, Account)  # type: ignore[arg-type]
+    page = keyset_page(qs, order=("-deleted_at", "-id"), after=params.after, limit=params.limit)
+    return CursorPage[AccountOut](items=page.items, next_cursor=page.next_cursor)  # type: ignore[arg-type]
 
 
 @router.get("/{int:account_id}", response={200: AccountOut, **ERROR_RESPONSES})

@@ -40,7 +40,7 @@ class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-def _errors_to_form(form: forms.Form, exc: GuanxiError) -> None:
+def _errors_to_form(form: forms.BaseForm, exc: GuanxiError) -> None:
     if isinstance(exc, ValidationFailed):
         for field, errs in exc.errors.items():
             name = "other_phones_text" if field == "other_phones" else field

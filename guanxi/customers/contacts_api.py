@@ -35,7 +35,7 @@ class ContactWrite(Schema):
 
 class ContactCreate(ContactWrite):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]  # type: ignore[assignment]
-    account_ids: Annotated[list[StrictInt], Field(max_length=50)] = []
+    account_ids: Annotated[list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]], Field(max_length=50)] = []
 
 
 class ContactUpdate(ContactWrite):
@@ -44,7 +44,7 @@ class ContactUpdate(ContactWrite):
 
 class ContactAccounts(Schema):
     model_config = ConfigDict(extra="forbid")
-    account_ids: Annotated[list[StrictInt], Field(max_length=50)]
+    account_ids: Annotated[list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]], Field(max_length=50)]
 
 
 class ContactOut(Schema):

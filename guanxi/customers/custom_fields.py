@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -24,8 +25,20 @@ MAX_TEXT = 1000
 MAX_FIELDS_PER_OBJECT = 100
 
 
+CACHE_SECONDS = 30
+
+
+def _cache_key(object_type: str) -> str:
+    return f"custom-fields:{object_type}"
+
+
 def active_fields(object_type: str) -> list[CustomField]:
-    return list(CustomField.objects.filter(object_type=object_type, active=True).order_by("position", "id"))
+    """Active definitions, cached briefly: every list page and form reads them."""
+    fields = cache.get(_cache_key(object_type))
+    if fields is None:
+        fields = list(CustomField.objects.filter(object_type=object_type, active=True).order_by("position", "id"))
+        cache.set(_cache_key(object_type), fields, CACHE_SECONDS)
+    return fields  # type: ignore[no-any-return]
 
 
 def clean_value(field: CustomField, raw: Any) -> Any:

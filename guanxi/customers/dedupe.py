@@ -28,6 +28,7 @@ from guanxi.audit.models import Action
 from guanxi.audit.services import audit_record, diff, snapshot
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.customers.models import Account, ContactAccount, DuplicateCandidate, DuplicateStatus, Order
+from guanxi.customers.search import refresh_search_fields
 from guanxi.users.models import User
 from guanxi.users.visibility import can_see, editable_by, visible_to
 
@@ -147,7 +148,9 @@ def duplicate_queue(*, actor: User) -> Any:
 
 def duplicate_dismiss(*, actor: User, candidate: DuplicateCandidate) -> None:
     if not (editable_by(actor, candidate.first) or editable_by(actor, candidate.second)):
-        raise NotFound()
+        # Visible but read-only → 403; a pair the actor cannot see → 404 (ARCHITECTURE: not yours → 404).
+        visible = can_see(actor, candidate.first) and can_see(actor, candidate.second)
+        raise PermissionDenied() if visible else NotFound()
     candidate.status = DuplicateStatus.DISMISSED
     candidate.save(update_fields=["status", "updated_at"])
 
@@ -174,6 +177,7 @@ def account_merge(*, actor: User, survivor: Account, merged: Account, choices: d
         setattr(survivor, field, value)
     survivor.other_phones = sorted((_phones(survivor) | _phones(merged)) - {survivor.phone})[:10]
     survivor.name_key = name_key(survivor.name)
+    refresh_search_fields(survivor)  # name, phones or credit code may have come from the merged record
     survivor.version += 1
     survivor.save()
     moved_orders = Order.all_objects.filter(account_id=merged.pk).update(account_id=survivor.pk)

@@ -26,7 +26,7 @@ class CandidateOut(Schema):
 
 class MergeIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    merged_id: StrictInt = Field(..., ge=1)
+    merged_id: StrictInt = Field(..., ge=1, le=2**63 - 1)
     choices: dict[str, str] = Field(default_factory=dict, description="field → 'survivor' or 'merged'")
 
 

@@ -39,7 +39,7 @@ def account_merge(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     if survivor.pk == merged.pk:
         raise NotFound()
     rows = [
-        {"field": f, "label": Account._meta.get_field(f).verbose_name, "survivor": getattr(survivor, f), "merged": getattr(merged, f)}
+        {"field": f, "label": getattr(Account._meta.get_field(f), "verbose_name", f), "survivor": getattr(survivor, f), "merged": getattr(merged, f)}
         for f in dedupe.MERGEABLE_FIELDS
     ]
     error = ""

@@ -124,7 +124,7 @@ def _pareto_size(rng: random.Random) -> float:
 
 def _order_dates(rng: random.Random, count: int, start: date, end: date) -> list[date]:
     span = (end - start).days
-    dates = []
+    dates: list[date] = []
     while len(dates) < count:
         d = start + timedelta(days=rng.randrange(max(1, span)))
         if rng.random() < MONTH_WEIGHT[d.month - 1] / 1.4:

@@ -11,7 +11,12 @@ from guanxi.customers.services import ACCOUNT_WRITABLE
 
 
 class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1,
+        error_messages={"required": _("This form is out of date. Reload the page and try again."),
+                        "invalid": _("This form is out of date. Reload the page and try again."),
+                        "min_value": _("This form is out of date. Reload the page and try again.")},
+    )
 
     class Meta:
         model = Account
@@ -20,6 +25,8 @@ class AccountForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Editing needs the version the form was opened at (optimistic locking); creating does not.
+        self.fields["version"].required = bool(self.instance.pk)
         current = self.instance.custom if self.instance and self.instance.pk else {}
         for cf in active_fields("account"):
             self.fields[f"cf_{cf.key}"] = custom_form_field(cf, current.get(cf.key))

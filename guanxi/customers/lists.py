@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.listing import Column, Filter, ListDefinition, ListParamError, choices_of
 from guanxi.customers.models import (
     AccountKind,
-    CustomField,
     CustomFieldType,
     Nature,
     OrderStatus,
@@ -45,8 +44,10 @@ def _tag_filter(qs: QuerySet[Any], values: list[str], actor: Any) -> QuerySet[An
 
 
 def _custom_filters(object_type: str) -> list[Filter]:
+    from guanxi.customers.custom_fields import active_fields
+
     filters = []
-    for cf in CustomField.objects.filter(object_type=object_type, active=True).order_by("position", "id"):
+    for cf in active_fields(object_type):
         path = f"custom__{cf.key}"
         name = f"cf_{cf.key}"
         if cf.field_type == CustomFieldType.TEXT:

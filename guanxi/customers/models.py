@@ -4,8 +4,10 @@ classifications, tags, custom fields, saved views, the public pool and the dupli
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -139,7 +141,9 @@ class AccountClassification(models.Model):
     value_tier = models.CharField(max_length=10, choices=ValueTier.choices, default=ValueTier.SCATTERED, db_index=True)
     ttm_profit = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
     ttm_revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
-    profit_share = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"), help_text="Cumulative share at this rank.")
+    profit_share = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"),
+                                       help_text="Share of the total profit produced by the accounts ranked above this one.")
+    profit_rank = models.PositiveIntegerField(null=True, blank=True, help_text="1 = most profitable; NULL = not ranked by a full run.")
     first_order_date = models.DateField(null=True, blank=True)
     last_order_date = models.DateField(null=True, blank=True)
     open_orders = models.PositiveIntegerField(default=0)
@@ -148,6 +152,30 @@ class AccountClassification(models.Model):
     class Meta:
         verbose_name = _("classification")
         verbose_name_plural = _("classifications")
+
+
+class ClassificationRun(models.Model):
+    """One full recompute of the classifications: what it saw and the profit cut-offs it found, so
+    the incremental path can place one account between two nightly runs without ranking everyone."""
+
+    as_of = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    seconds = models.FloatField(default=0)
+    accounts = models.PositiveIntegerField(default=0)
+    ranked = models.PositiveIntegerField(default=0, help_text="Accounts with a positive trailing-12-month profit.")
+    total_profit = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+    key_share = models.DecimalField(max_digits=4, decimal_places=3)
+    general_share = models.DecimalField(max_digits=4, decimal_places=3)
+    new_customer_months = models.PositiveSmallIntegerField(default=12)
+    past_trade_months = models.PositiveSmallIntegerField(default=3)
+    key_min_profit = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    general_min_profit = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    rows_changed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("classification run")
+        verbose_name_plural = _("classification runs")
+        ordering = ["-started_at", "-id"]
 
 
 class Contact(OwnedModel):
@@ -271,6 +299,11 @@ class CustomField(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Definitions are cached for list pages and forms (custom_fields.active_fields).
+        cache.delete(f"custom-fields:{self.object_type}")
 
 
 class SavedView(TimeStampedModel):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -48,8 +48,8 @@ def release(request: HttpRequest, account_id: int, payload: ReleaseIn) -> Any:
 class BulkIn(Schema):
     model_config = ConfigDict(extra="forbid")
     action: str = Field(..., pattern="^(assign_owner|add_tag|move_to_pool|delete)$")
-    ids: list[StrictInt] = Field(..., min_length=1, max_length=bulk.BULK_MAX)
-    owner_id: StrictInt | None = None
+    ids: list[Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]] = Field(..., min_length=1, max_length=bulk.BULK_MAX)
+    owner_id: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)] | None = None
     tag: str | None = Field(None, max_length=50)
 
 

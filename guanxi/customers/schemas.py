@@ -45,7 +45,7 @@ class AccountUpdate(AccountWrite):
 
 class AccountTransfer(Schema):
     model_config = ConfigDict(extra="forbid")
-    owner_id: StrictInt = Field(..., ge=1)
+    owner_id: StrictInt = Field(..., ge=1, le=2**63 - 1)
     version: StrictInt = Field(..., ge=1)
 
 

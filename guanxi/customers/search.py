@@ -29,20 +29,22 @@ NAME_SORT_MAX = 300  # Contact.name_sort is 300 characters, Account.name_sort 40
 _PHONEISH = re.compile(r"^[\d\s()+\-./]+$")
 
 
+_NOT_WORD = re.compile(r"[\W_]+")  # keeps letters and digits of every script (str.isalnum)
+
+
 def normalise(text: str | None) -> str:
     """'Ｈｕａｗｅｉ Co., Ltd.' → 'huaweicoltd'; '北京 华为（科技）' → '北京华为科技'."""
-    folded = unicodedata.normalize("NFKC", text or "").casefold()
-    # NFKC can leave combining marks after casefold (e.g. 'ß' → 'ss' is fine, 'İ' → 'i̇'): compose again.
-    folded = unicodedata.normalize("NFKC", folded)
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text or "").casefold())
+    return _NOT_WORD.sub("", folded)
 
 
-def _is_han(ch: str) -> bool:
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F or 0xF900 <= o <= 0xFAFF
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+# One Han character, or a run of other letters and digits (\w minus '_' minus Han).
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_TOKENS = re.compile(f"([{_HAN}])|([^\\W_{_HAN}]+)")
+_READING: dict[str, str | None] = {}  # Han character → reading; None when it depends on context
 
 
-@lru_cache(maxsize=None)
 def _char_reading(ch: str) -> str:
     reading = lazy_pinyin(ch, errors="ignore")
     return reading[0] if reading else ""
@@ -55,77 +57,92 @@ def _context_sensitive() -> frozenset[str]:
     from pypinyin.constants import PHRASES_DICT
     from pypinyin.style import convert
 
+    alone: dict[str, str] = {}
     found = set()
     for phrase, readings in PHRASES_DICT.items():
         if len(phrase) != len(readings):
             continue
-        for ch, options in zip(phrase, readings):
-            if ch not in found and convert(options[0], Style.NORMAL, strict=True) != _char_reading(ch):
+        for ch, options in zip(phrase, readings, strict=True):
+            if ch in found:
+                continue
+            if ch not in alone:
+                alone[ch] = _char_reading(ch)
+            if convert(options[0], Style.NORMAL, strict=True) != alone[ch]:
                 found.add(ch)
     return frozenset(found)
 
 
-@lru_cache(maxsize=200_000)
-def _window_readings(window: str) -> tuple[str, ...]:
-    return tuple(lazy_pinyin(window, errors="ignore"))
+@lru_cache(maxsize=100_000)
+def _phrase_readings(phrase: str) -> tuple[str, ...]:
+    from pypinyin import Style
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.style import convert
+
+    options = PHRASES_DICT.get(phrase) or []
+    return tuple(convert(o[0], Style.NORMAL, strict=True) for o in options) if len(options) == len(phrase) else ()
+
+
+def _reading_in_context(text: str, i: int) -> str:
+    """Read text[i] as in the longest dictionary word (4, 3, then 2 characters) that covers it."""
+    from pypinyin.constants import PHRASES_DICT
+
+    for length in (4, 3, 2):
+        for start in range(max(0, i - length + 1), i + 1):
+            word = text[start: start + length]
+            if len(word) == length and word in PHRASES_DICT:
+                readings = _phrase_readings(word)
+                if readings:
+                    return readings[i - start]
+    return _char_reading(text[i])
 
 
 def _syllables(name: str) -> list[tuple[str, bool]]:
     """The name as (piece, is_han) pieces: one pinyin syllable per Han character, and each run of
     other letters and digits kept as one normalised piece."""
     text = unicodedata.normalize("NFKC", name or "")
-    sensitive = _context_sensitive()
     pieces: list[tuple[str, bool]] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if run:
-            piece = normalise("".join(run))
+    for m in _TOKENS.finditer(text):
+        ch = m.group(1)
+        if ch is None:
+            piece = normalise(m.group(2))
             if piece:
                 pieces.append((piece, False))
-            run.clear()
-
-    for i, ch in enumerate(text):
-        if not _is_han(ch):
-            if unicodedata.category(ch)[0] in "LN":
-                run.append(ch)
-            else:
-                flush()
             continue
-        flush()
-        if ch in sensitive:
-            start = i
-            while start > max(0, i - 3) and _is_han(text[start - 1]):
-                start -= 1
-            end = i + 1
-            while end < min(len(text), i + 4) and _is_han(text[end]):
-                end += 1
-            readings = _window_readings(text[start:end])
-            reading = readings[i - start] if len(readings) == end - start else _char_reading(ch)
+        if ch in _READING:
+            reading = _READING[ch]
         else:
-            reading = _char_reading(ch)
+            reading = _READING[ch] = None if ch in _context_sensitive() else _char_reading(ch)
+        if reading is None:
+            reading = _reading_in_context(text, m.start())
         if reading:
             pieces.append((reading, True))
-    flush()
     return pieces
+
+
+def _forms(name: str | None) -> tuple[str, str, str, str]:
+    """(full pinyin, initials, sort key, normalised) from one pass over the name."""
+    pieces = _syllables(name or "")
+    full = "".join(p for p, _ in pieces)
+    initials = "".join(p[0] if han else p for p, han in pieces)
+    return full, initials, " ".join(p for p, _ in pieces)[:NAME_SORT_MAX], normalise(name)
 
 
 def pinyin_full(name: str | None) -> str:
     """'北京华为科技有限公司' → 'beijinghuaweikejiyouxiangongsi'; '重庆银行' → 'chongqingyinhang'."""
-    return "".join(piece for piece, _ in _syllables(name or ""))
+    return _forms(name)[0]
 
 
 def pinyin_initials(name: str | None) -> str:
     """'北京华为科技有限公司' → 'bjhwkjyxgs'. Runs of Latin letters and digits stay whole
     ('IBM中国' → 'ibmzg'), because that is how people abbreviate such names."""
-    return "".join(piece[0] if is_han else piece for piece, is_han in _syllables(name or ""))
+    return _forms(name)[1]
 
 
 def name_sort_key(name: str | None) -> str:
     """A key that sorts names in 拼音 order under a byte-order collation (C.UTF-8, SQLite BINARY):
     one syllable per character, separated by spaces so syllables compare one by one
     ('xi an' 西安 before 'xian' 先锋); homophones are left to the caller's id tiebreak."""
-    return " ".join(piece for piece, _ in _syllables(name or ""))[:NAME_SORT_MAX]
+    return _forms(name)[2]
 
 
 def phone_digits(text: str | None) -> str:
@@ -172,6 +189,25 @@ def query_terms(q: str) -> list[str]:
     return terms
 
 
+def _document(
+    name: str | None, short_name: str | None, credit_code: str | None,
+    phones: Iterable[str | None], emails: Iterable[str | None], extra: Iterable[str | None],
+) -> tuple[str, str]:
+    parts: list[str] = []
+    sort_key = ""
+    for i, text in enumerate((name, short_name)):
+        if text:
+            full, initials, key, plain = _forms(text)
+            parts += [plain, full, initials]
+            sort_key = key if i == 0 else sort_key
+    parts.append(normalise(credit_code))
+    parts += [phone_digits(p) for p in phones if p]
+    parts += [normalise(e) for e in emails if e]
+    parts += [normalise(e) for e in extra if e]
+    unique = list(dict.fromkeys(p for p in parts if p))
+    return (SEPARATOR + SEPARATOR.join(unique) + SEPARATOR if unique else ""), sort_key
+
+
 def search_document(
     *,
     name: str | None,
@@ -183,36 +219,22 @@ def search_document(
 ) -> str:
     """The normalised text stored in ``search_text``: name, short name, their pinyin and initials,
     credit code, phone digits, e-mail addresses and ``extra`` (WeChat id …), each part once."""
-    parts: list[str] = []
-    for text in (name, short_name):
-        if text:
-            parts += [normalise(text), pinyin_full(text), pinyin_initials(text)]
-    parts.append(normalise(credit_code))
-    parts += [phone_digits(p) for p in phones if p]
-    parts += [normalise(e) for e in emails if e]
-    parts += [normalise(e) for e in extra if e]
-    unique = list(dict.fromkeys(p for p in parts if p))
-    return SEPARATOR + SEPARATOR.join(unique) + SEPARATOR if unique else ""
+    return _document(name, short_name, credit_code, phones, emails, extra)[0]
 
 
-def _fields_of(obj: Any) -> tuple[str, str]:
-    """search_text and name_sort for an Account or a Contact (duck-typed: no ORM import here)."""
+def search_fields_for(obj: Any) -> tuple[str, str]:
+    """(search_text, name_sort) for an Account or a Contact (duck-typed: no ORM import here)."""
     phones = [getattr(obj, "phone", "") or getattr(obj, "mobile", ""), *(getattr(obj, "other_phones", None) or [])]
-    document = search_document(
-        name=obj.name,
-        short_name=getattr(obj, "short_name", ""),
-        credit_code=getattr(obj, "credit_code", "") or "",
-        phones=phones,
-        emails=[getattr(obj, "email", "")],
-        extra=[getattr(obj, "wechat", "")],
+    return _document(
+        obj.name, getattr(obj, "short_name", ""), getattr(obj, "credit_code", "") or "", phones,
+        [getattr(obj, "email", "")], [getattr(obj, "wechat", "")],
     )
-    return document, name_sort_key(obj.name)
 
 
 def refresh_search_fields(obj: Any) -> Any:
     """Recompute ``search_text`` and ``name_sort`` from the record's own fields. Services call it
     right before saving; it never touches the database."""
-    obj.search_text, obj.name_sort = _fields_of(obj)
+    obj.search_text, obj.name_sort = search_fields_for(obj)
     return obj
 
 
@@ -244,6 +266,6 @@ def backfill_search_fields(queryset: Any, *, batch_size: int = 2000, only_missin
             if (obj.search_text, obj.name_sort) != before:
                 changed.append(obj)
         if changed:
-            model._base_manager.bulk_update(changed, SEARCH_FIELDS, batch_size=batch_size)
+            model._base_manager.db_manager(queryset.db).bulk_update(changed, SEARCH_FIELDS, batch_size=batch_size)
         written += len(changed)
         last = batch[-1].pk

@@ -14,6 +14,7 @@ from guanxi.customers.dedupe import name_key
 from guanxi.customers.errors import DuplicateAccount, DuplicateCreditCode
 from guanxi.customers.models import Account
 from guanxi.customers.phones import clean_phone_field, clean_phone_list, raise_if
+from guanxi.customers.search import refresh_search_fields
 from guanxi.users.models import User
 from guanxi.users.visibility import visible_to
 
@@ -53,7 +54,7 @@ def _check_duplicate(credit_code: str | None, exclude_pk: int | None = None) -> 
     other = qs.select_related("owner").first()
     if other is not None:
         # DOMAIN §1 查重: say that it exists and who owns it, nothing else.
-        raise DuplicateCreditCode(owner=str(other.owner) if other.owner else None)
+        raise DuplicateCreditCode(owner=str(other.owner) if other.owner else None, in_pool=other.owner_id is None)
 
 
 def _check_name_duplicate(actor: User, key: str, exclude_pk: int | None = None) -> None:
@@ -87,6 +88,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     cleaned["custom"] = clean_custom("account", cleaned.get("custom") or {})
     account = Account(**cleaned)
     account.team = actor.teams.order_by("pk").first()
+    refresh_search_fields(account)
     try:
         return lifecycle.record_create(actor=actor, obj=account)
     except ValidationError as exc:
@@ -103,6 +105,8 @@ def account_update(*, actor: User, account: Account, version: int | None, data: 
         _check_name_duplicate(actor, cleaned["name_key"], exclude_pk=account.pk)
     if "custom" in cleaned:
         cleaned["custom"] = clean_custom("account", cleaned["custom"], current=account.custom)
+    probe = refresh_search_fields(Account(**{**{f: getattr(account, f) for f in ACCOUNT_WRITABLE}, **cleaned}))
+    cleaned["search_text"], cleaned["name_sort"] = probe.search_text, probe.name_sort
     try:
         return lifecycle.record_update(actor=actor, obj=account, version=version, changes=cleaned)
     except ValidationError as exc:

@@ -50,3 +50,12 @@ urlpatterns += [
     path("contacts/<int:pk>/delete/", contact_views.contact_delete, name="contact_delete"),
     path("orders/", contact_views.order_list, name="order_list"),
 ]
+
+from guanxi.customers import search_views  # noqa: E402
+
+urlpatterns += [path("search/", search_views.search_page, name="search")]
+
+urlpatterns += [
+    path("<int:pk>/shares/", views.account_share, name="account_share"),
+    path("<int:pk>/shares/<int:share_id>/delete/", views.account_unshare, name="account_unshare"),
+]

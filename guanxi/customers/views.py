@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.audit import lifecycle
-from guanxi.audit.selectors import history_for_ids
+from guanxi.audit import lifecycle, sharing
+from guanxi.audit.selectors import history_for_ids, with_change_lines
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
-from guanxi.core.listing import ListParamError
+from guanxi.core.listing import ListParamError, ListParams
 from guanxi.core.pagination import InvalidCursor as InvalidCursorError
 from guanxi.core.pagination import keyset_page
 from guanxi.customers import account360, pool, selectors, services
@@ -22,7 +23,7 @@ from guanxi.customers.lists import ACCOUNT_LIST
 from guanxi.customers.models import Account
 from guanxi.customers.saved_views import saved_view_delete, saved_view_get, saved_view_save
 from guanxi.customers.timeline import account_timeline
-from guanxi.users.models import User
+from guanxi.users.models import Team, User
 from guanxi.users.visibility import editable_by
 
 
@@ -33,8 +34,15 @@ def _apply_errors(form: AccountForm, exc: GuanxiError) -> None:
             for err in errs:
                 form.add_error(name if name in form.fields else None, err)
     elif isinstance(exc, VersionConflict):
-        changed = ", ".join(f"{form.fields[k].label}: {v}" for k, v in exc.changed.items() if k in form.fields)
-        form.add_error(None, f"{exc.detail} {_('Current values')}: {changed}" if changed else exc.detail)
+        changed = ", ".join(f"{form.fields[k].label}: {v if v not in (None, '') else '—'}"
+                            for k, v in exc.changed.items() if k in form.fields)
+        current = _("Current values: %(values)s") % {"values": changed}
+        form.add_error(None, f"{exc.detail} {current}" if changed else exc.detail)
+        # Re-render with the current version: saving again is now a deliberate choice made
+        # after seeing the other person's values.
+        data = cast(QueryDict, form.data).copy()
+        data["version"] = str(exc.current_version)
+        form.data = data
     else:
         form.add_error(None, exc.detail)
 
@@ -57,6 +65,27 @@ def _account_cell(account: Account, column: str) -> object:
     return getattr(account, column, "") or "—"
 
 
+def _filter_widgets(params: ListParams, users: list[User]) -> list[dict[str, object]]:
+    """Everything the filter sidebar shows, computed once here instead of in nested template loops."""
+    active = params.filters
+    widgets: list[dict[str, object]] = []
+    for name, flt in ACCOUNT_LIST.all_filters().items():
+        chosen = set(active.get(name, []))
+        if flt.kind == "choice":
+            widgets.append({"name": name, "label": flt.label, "kind": "choice",
+                            "options": [(v, label, v in chosen) for v, label in flt.choices]})
+        elif flt.kind == "date_range":
+            widgets.append({"name": name, "label": flt.label, "kind": "date",
+                            "from": active.get(f"{name}__from", [""])[0], "to": active.get(f"{name}__to", [""])[0]})
+        elif name == "owner":
+            options = [("me", _("Me"), "me" in chosen), ("none", _("Public pool"), "none" in chosen)]
+            options += [(str(u.pk), str(u), str(u.pk) in chosen) for u in users]
+            widgets.append({"name": name, "label": flt.label, "kind": "choice", "options": options})
+        elif flt.kind in ("text", "exact") or name == "tag":
+            widgets.append({"name": name, "label": flt.label, "kind": "text", "value": next(iter(active.get(name, [])), "")})
+    return widgets
+
+
 def account_list(request: HttpRequest) -> HttpResponse:
     """Accounts with allow-listed filters, sorts, saved views, a column chooser and bulk actions."""
     data = request.GET.copy()
@@ -77,16 +106,17 @@ def account_list(request: HttpRequest) -> HttpResponse:
     except InvalidCursorError:
         page = selectors.account_list(actor=request.user, params=params, limit=50)  # type: ignore[arg-type]
     columns = ACCOUNT_LIST.visible_columns(params)
+    users = list(User.objects.filter(is_active=True).order_by("username").only("pk", "username", "display_name", "first_name", "last_name"))
     rows = [(a, [_account_cell(a, c.name) for c in columns]) for a in page.items]
     query = params.as_querydict()
     context = {
         "page": page, "rows": rows, "columns": columns, "all_columns": ACCOUNT_LIST.columns, "params": params,
-        "filters": ACCOUNT_LIST.all_filters(), "sorts": ACCOUNT_LIST.sorts(), "q": params.filters.get("q", [""])[0],
+        "q": params.filters.get("q", [""])[0],
         "sort": params.sort, "query": urlencode(query, doseq=True), "error": error,
         "filter_pairs": [(k, v) for k, vs in params.filters.items() for v in vs],
         "saved_views": selectors.saved_views_for(actor=request.user, object_type="account"),  # type: ignore[arg-type]
-        "current_view": view, "active": {k: v for k, v in params.filters.items() if k != "q"},
-        "users": User.objects.filter(is_active=True).order_by("username"),
+        "current_view": view, "active": any(k != "q" for k in params.filters),
+        "users": users, "filter_widgets": _filter_widgets(params, users),
     }
     template = "customers/partials/account_rows.html" if request.htmx else "customers/account_list.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=400 if error else 200)
@@ -170,7 +200,7 @@ def account_release(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("customers:account_list")
 
 
-ACCOUNT_TABS = ("overview", "contacts", "orders", "timeline")
+ACCOUNT_TABS = ("overview", "contacts", "orders", "timeline", "sharing")
 
 
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -196,6 +226,11 @@ def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
         context["orders"] = account360.account_orders(account, limit=5 if tab == "overview" else 50)
     if tab == "overview":
         context["series"] = account360.monthly_series(account)
+    if tab == "sharing":
+        context["shares"] = sharing.shares_of(account)
+        context["can_edit"] = editable_by(request.user, account)
+        context["users"] = User.objects.filter(is_active=True).exclude(pk=account.owner_id).order_by("username")
+        context["teams"] = Team.objects.order_by("name")
     if tab == "timeline":
         context["items"] = account_timeline(account, limit=100)
     return render(request, f"customers/partials/tab_{tab}.html", context)
@@ -205,7 +240,8 @@ def account_history(request: HttpRequest, pk: int) -> HttpResponse:
     account = lifecycle.get_visible(request.user, Account, pk, include_deleted=True)
     # A merge moves history to the survivor: show the merged-away records' entries too.
     ids = [account.pk, *Account.all_objects.filter(merged_into=account).values_list("pk", flat=True)]
-    return render(request, "customers/partials/history.html", {"entries": history_for_ids(Account, ids)[:200]})
+    entries = with_change_lines(Account, history_for_ids(Account, ids)[:200])
+    return render(request, "customers/partials/history.html", {"entries": entries})
 
 
 @require_http_methods(["GET", "POST"])
@@ -242,7 +278,12 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
     account = lifecycle.get_editable(request.user, Account, pk)
-    services.account_delete(actor=request.user, account=account)  # type: ignore[arg-type]
+    version = request.POST.get("version", "")
+    try:
+        services.account_delete(actor=request.user, account=account, version=int(version) if version.isdigit() else None)  # type: ignore[arg-type]
+    except VersionConflict as exc:
+        messages.error(request, exc.detail)
+        return redirect("customers:account_detail", pk=account.pk)
     messages.success(request, _("Moved to the trash. You can restore it for 30 days."))
     return redirect("customers:account_list")
 
@@ -261,3 +302,27 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Owner changed."))
             return redirect("customers:account_detail", pk=account.pk)
     return render(request, "customers/account_transfer.html", {"form": form, "account": account})
+
+
+@require_POST
+def account_share(request: HttpRequest, pk: int) -> HttpResponse:
+    account = lifecycle.get_editable(request.user, Account, pk)
+    target = request.POST.get("target", "")
+    kind, _sep, raw_id = target.partition(":")
+    user = User.objects.filter(pk=int(raw_id), is_active=True).first() if kind == "user" and raw_id.isdigit() else None
+    team = Team.objects.filter(pk=int(raw_id)).first() if kind == "team" and raw_id.isdigit() else None
+    try:
+        sharing.share_create(actor=request.user, obj=account, user=user, team=team, can_edit=request.POST.get("can_edit") == "on")  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(str(m) for errs in exc.errors.values() for m in errs))
+    else:
+        messages.success(request, _("Shared."))
+    return redirect("customers:account_detail", pk=account.pk)
+
+
+@require_POST
+def account_unshare(request: HttpRequest, pk: int, share_id: int) -> HttpResponse:
+    account = lifecycle.get_editable(request.user, Account, pk)
+    sharing.share_delete(actor=request.user, obj=account, share_id=share_id)  # type: ignore[arg-type]
+    messages.success(request, _("No longer shared."))
+    return redirect("customers:account_detail", pk=account.pk)

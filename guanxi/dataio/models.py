@@ -52,3 +52,87 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+
+
+class JobStepLog(models.Model):
+    """One row per step of the ``demo.count`` job, written in the same transaction as the job's
+    checkpoint: it lets a test (and an operator trying a deployment) prove that after a worker is
+    killed no step was lost and none was done twice."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="step_log")
+    step = models.PositiveIntegerField()
+    attempt = models.PositiveSmallIntegerField()
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "step"], name="dataio_jobsteplog_step_once")]
+        ordering = ["job", "step"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} step {self.step}"
+
+
+# --- Imports and exports (dataio engine) ------------------------------------------------------
+
+
+class ImportUpload(models.Model):
+    """An uploaded file waiting to be mapped, dry-run and imported. The bytes live in private
+    storage under a server-generated name; the user's file name is kept only as metadata."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_uploads")
+    object_type = models.CharField(_("object"), max_length=40)
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(max_length=200, editable=False)
+    size = models.PositiveIntegerField(default=0)
+    file_format = models.CharField(max_length=10)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    headers = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+    mapping = models.JSONField(default=list, blank=True, help_text="Target field per column, '' = ignored.")
+    upsert_key = models.CharField(max_length=40, blank=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("import file")
+        verbose_name_plural = _("import files")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ImportRowError(models.Model):
+    """A row an import could not write, with the reason; written in the same transaction as the
+    batch it belongs to, so a resumed import neither loses nor repeats them."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="import_errors")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["job", "row", "id"]
+        indexes = [models.Index(fields=["job", "row"])]
+
+
+class MappingTemplate(models.Model):
+    """A saved column mapping (header → field) for one object type; private to its owner."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mapping_templates")
+    object_type = models.CharField(_("object"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    mapping = models.JSONField(_("mapping"), default=dict, help_text="Column header → target field.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("mapping template")
+        verbose_name_plural = _("mapping templates")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "object_type", "name"], name="uniq_mapping_template_name")]
+
+    def __str__(self) -> str:
+        return self.name

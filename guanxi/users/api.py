@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Status, Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from guanxi.core.api import ERROR_RESPONSES
@@ -74,7 +74,7 @@ def update_me(request: HttpRequest, payload: PreferencesIn) -> Any:
 
 @router.get("/me/tokens", response={200: list[TokenOut], **ERROR_RESPONSES})
 def list_tokens(request: HttpRequest) -> Any:
-    return list(ApiToken.objects.filter(user_id=request.user.pk)[:100])
+    return list(ApiToken.objects.filter(user_id=request.user.pk)[:100])  # type: ignore[misc]
 
 
 @router.post("/me/tokens", response={201: TokenCreatedOut, **ERROR_RESPONSES})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +55,9 @@ def token_create(*, actor: User, name: str, scope: str, expires_at: datetime | N
         errors["name"] = [_("Give the token a name of 1 to 100 characters.")]
     if scope not in TokenScope.values:
         errors["scope"] = [_("Scope must be read or read_write.")]
+    if expires_at is not None:
+        # Naive input is local time; storing in UTC also avoids offsets PostgreSQL refuses (> ±15:59).
+        expires_at = (timezone.make_aware(expires_at) if timezone.is_naive(expires_at) else expires_at).astimezone(UTC)
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = [_("The expiry date must be in the future.")]
     if ApiToken.objects.filter(user=actor, revoked_at__isnull=True).count() >= MAX_TOKENS_PER_USER:

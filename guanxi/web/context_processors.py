@@ -2,25 +2,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+# (URL name, label, URL names that also light this entry up). An app that is not installed
+# (its URL name does not resolve) simply has no entry, so later apps plug in with one line here.
 NAVIGATION = [
-    ("web:home", _("Home")),
-    ("customers:account_list", _("Accounts")),
-    ("customers:contact_list", _("Contacts")),
-    ("customers:order_list", _("Orders")),
-    ("customers:pool", _("Public pool")),
-    ("customers:duplicates", _("Duplicates")),
-    ("web:jobs", _("Jobs")),
-    ("web:trash", _("Trash")),
+    ("web:home", _("Home"), ()),
+    ("customers:account_list", _("Accounts"), ("customers:account_detail", "customers:account_edit", "customers:account_create")),
+    ("customers:contact_list", _("Contacts"), ("customers:contact_detail", "customers:contact_edit", "customers:contact_create")),
+    ("customers:order_list", _("Orders"), ()),
+    ("customers:pool", _("Public pool"), ()),
+    ("customers:duplicates", _("Duplicates"), ("customers:account_merge",)),
+    ("web:jobs", _("Jobs"), ("web:job_detail",)),
+    ("web:trash", _("Trash"), ()),
 ]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    context: dict[str, Any] = {"guanxi_version": settings.GUANXI_VERSION, "nav_items": []}
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"nav_items": []}
+        return context
     current = request.resolver_match.view_name if request.resolver_match else ""
-    items = [{"url": reverse(name), "label": label, "active": current == name} for name, label in NAVIGATION]
-    return {"nav_items": items}
+    for name, label, also in NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        context["nav_items"].append({"url": url, "label": label, "active": current == name or current in also})
+    return context

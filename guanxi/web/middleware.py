@@ -17,7 +17,7 @@ class GuanxiLoginRequiredMiddleware(LoginRequiredMiddleware):
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> HttpResponse | None:
         if request.path.startswith(PUBLIC_PREFIXES):
             return None
-        return super().process_view(request, view_func, view_args, view_kwargs)  # type: ignore[no-any-return]
+        return super().process_view(request, view_func, view_args, view_kwargs)  # type: ignore[no-any-return,return-value]
 
 
 class GuanxiErrorMiddleware:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
@@ -18,7 +19,7 @@ from guanxi.audit import lifecycle
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed
 from guanxi.dataio import jobs
 from guanxi.users import services as user_services
-from guanxi.users.models import ApiToken
+from guanxi.users.models import ApiToken, User
 from guanxi.users.ownership import OwnedModel
 from guanxi.web.forms import LoginForm, PreferencesForm, TokenForm
 
@@ -49,13 +50,34 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return default
+    return target or default
+
+
+def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    """The language cookie keeps the sign-in page in the language last chosen on this browser."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE or 365 * 24 * 3600,
+        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE or settings.SESSION_COOKIE_SECURE,
+        httponly=True, samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+    )
+    return response
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "language" in request.POST and "username" not in request.POST:
+        # The language switch on the sign-in page: nobody to save it on yet, so a cookie.
+        language = request.POST["language"]
+        response = HttpResponseRedirect(_safe_next(request, reverse("web:login")))
+        return _remember_language(response, language) if language in dict(settings.LANGUAGES) else response
     form = LoginForm(request.POST or None)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        next_url = ""
+    next_url = _safe_next(request, "")
     status = 200
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
@@ -73,7 +95,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             else:
                 user_services.login_succeeded(username=username)
                 login(request, user)  # rotates the session id
-                return HttpResponseRedirect(next_url or reverse("web:home"))
+                return _remember_language(HttpResponseRedirect(next_url or reverse("web:home")), user.language)  # type: ignore[attr-defined]
     return render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
 
 
@@ -83,28 +105,35 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("web:login")
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a page behind the login middleware (never anonymous there)."""
+    return cast(User, request.user)
+
+
 def home(request: HttpRequest) -> HttpResponse:
     from guanxi.customers.selectors import account_queryset
 
-    recent = account_queryset(actor=request.user).order_by("-updated_at", "-id")[:10]  # type: ignore[arg-type]
-    my_jobs = jobs.jobs_visible_to(request.user).filter(owner=request.user)[:5]
+    user = signed_in_user(request)
+    recent = account_queryset(actor=user).order_by("-updated_at", "-id")[:10]
+    my_jobs = jobs.jobs_visible_to(user).filter(owner=user)[:5]
     return render(request, "web/home.html", {"recent_accounts": recent, "jobs": my_jobs})
 
 
 @require_http_methods(["GET", "POST"])
 def settings_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in_user(request)
     prefs = PreferencesForm(request.POST if request.POST.get("form") == "preferences" else None,
-                            initial={"language": user.language, "timezone": user.timezone})  # type: ignore[union-attr]
+                            initial={"language": user.language, "timezone": user.timezone})
     password = PasswordChangeForm(user, request.POST if request.POST.get("form") == "password" else None)
+    password.fields["old_password"].widget.attrs.pop("autofocus", None)  # the page is not only about passwords
     token_form = TokenForm(request.POST if request.POST.get("form") == "token" else None)
     new_key = None
     if request.method == "POST":
         which = request.POST.get("form")
         if which == "preferences" and prefs.is_valid():
-            user_services.user_set_preferences(actor=user, language=prefs.cleaned_data["language"], timezone_name=prefs.cleaned_data["timezone"])  # type: ignore[arg-type]
+            user_services.user_set_preferences(actor=user, language=prefs.cleaned_data["language"], timezone_name=prefs.cleaned_data["timezone"])
             messages.success(request, _("Preferences saved."))
-            return redirect("web:settings")
+            return _remember_language(redirect("web:settings"), prefs.cleaned_data["language"])
         if which == "password" and password.is_valid():
             password.save()
             update_session_auth_hash(request, password.user)
@@ -113,7 +142,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         if which == "token" and token_form.is_valid():
             try:
                 _token, new_key = user_services.token_create(
-                    actor=user, name=token_form.cleaned_data["name"], scope=token_form.cleaned_data["scope"],  # type: ignore[arg-type]
+                    actor=user, name=token_form.cleaned_data["name"], scope=token_form.cleaned_data["scope"],
                     expires_at=token_form.cleaned_data["expires_at"],
                 )
                 token_form = TokenForm()
@@ -121,28 +150,28 @@ def settings_view(request: HttpRequest) -> HttpResponse:
                 for field, errs in exc.errors.items():
                     for err in errs:
                         token_form.add_error(field if field in token_form.fields else None, err)
-    tokens = ApiToken.objects.filter(user_id=user.pk)[:100]
+    tokens = ApiToken.objects.filter(user=user)[:100]
     return render(request, "web/settings.html", {"prefs": prefs, "password_form": password, "token_form": token_form, "tokens": tokens, "new_key": new_key})
 
 
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    user_services.token_revoke(actor=request.user, token_id=token_id)  # type: ignore[arg-type]
+    user_services.token_revoke(actor=signed_in_user(request), token_id=token_id)
     messages.success(request, _("Token revoked. It stops working immediately."))
     return redirect("web:settings")
 
 
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
-    """One-click language switch in the header."""
+    """One-click language switch in the header; saved on the user, so it follows them everywhere."""
+    language = request.POST.get("language", "")
+    response = HttpResponseRedirect(_safe_next(request, reverse("web:home")))
     try:
-        user_services.user_set_preferences(actor=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
+        user_services.user_set_preferences(actor=signed_in_user(request), language=language)
     except ValidationFailed:
         messages.error(request, _("Unknown language."))
-    target = request.POST.get("next") or reverse("web:home")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("web:home")
-    return HttpResponseRedirect(target)
+        return response
+    return _remember_language(response, language)
 
 
 def job_list(request: HttpRequest) -> HttpResponse:

@@ -1,8 +1,12 @@
-"""{{ value|money }} / {{ amount|money:"USD" }}: locale-aware money formatting (Decimal only)."""
+"""``{{ amount|money:"CNY" }}`` or ``{{ money_value|money }}``: locale-aware money formatting.
+
+The amount is a Decimal (a DecimalField value), an int, a numeric string or a ``Money``; the
+currency argument defaults to DEFAULT_CURRENCY (CNY) and is ignored for a ``Money``, which knows
+its own. Missing amounts render as "—". A float is a programming error and raises.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -19,6 +23,6 @@ def money(value: Any, currency: str = "") -> str:
     if isinstance(value, Money):
         return value.format()
     try:
-        return Money(Decimal(str(value)), currency or "").format()
-    except (ValueError, ArithmeticError):
+        return Money(value, currency or "").format()
+    except ValueError:
         return "—"

@@ -1,10 +1,10 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 
 from guanxi.customers.models import Account
 from guanxi.customers.services import account_create
 from guanxi.users.models import Share
 from guanxi.users.visibility import editable_by, visible_to
-from django.contrib.contenttypes.models import ContentType
 
 pytestmark = pytest.mark.django_db
 

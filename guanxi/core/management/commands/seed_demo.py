@@ -1,0 +1,181 @@
+"""``manage.py seed_demo``: the demo organisation (personas) and realistic customers for ``make demo``.
+
+Idempotent: the organisation is created or brought up to date; accounts are created only when
+there are none yet (``--force`` adds more). Every account goes through ``account_create`` so the
+demo data carries the same audit trail as data a user typed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
+from faker import Faker
+from stdnum.cn import uscc
+
+from guanxi.core.errors import GuanxiError
+from guanxi.customers.dedupe import name_key
+from guanxi.customers.models import Account, AccountKind, Nature
+from guanxi.customers.phones import normalise_phone
+from guanxi.customers.services import account_create
+from guanxi.users.models import User
+from guanxi.users.personas import DEMO_PASSWORD, create_demo_org
+
+SEED = 2026
+
+# (province, city, administrative division code used in the credit code, English city name)
+PLACES: list[tuple[str, str, str, str]] = [
+    ("北京市", "北京市", "110105", "Beijing"),
+    ("上海市", "上海市", "310115", "Shanghai"),
+    ("天津市", "天津市", "120116", "Tianjin"),
+    ("重庆市", "重庆市", "500112", "Chongqing"),
+    ("广东省", "广州市", "440106", "Guangzhou"),
+    ("广东省", "深圳市", "440305", "Shenzhen"),
+    ("广东省", "东莞市", "441900", "Dongguan"),
+    ("浙江省", "杭州市", "330106", "Hangzhou"),
+    ("浙江省", "宁波市", "330212", "Ningbo"),
+    ("江苏省", "南京市", "320106", "Nanjing"),
+    ("江苏省", "苏州市", "320505", "Suzhou"),
+    ("江苏省", "无锡市", "320214", "Wuxi"),
+    ("山东省", "济南市", "370102", "Jinan"),
+    ("山东省", "青岛市", "370212", "Qingdao"),
+    ("福建省", "厦门市", "350206", "Xiamen"),
+    ("福建省", "福州市", "350102", "Fuzhou"),
+    ("湖北省", "武汉市", "420106", "Wuhan"),
+    ("湖南省", "长沙市", "430104", "Changsha"),
+    ("四川省", "成都市", "510107", "Chengdu"),
+    ("陕西省", "西安市", "610113", "Xi'an"),
+    ("河南省", "郑州市", "410105", "Zhengzhou"),
+    ("辽宁省", "沈阳市", "210102", "Shenyang"),
+    ("辽宁省", "大连市", "210202", "Dalian"),
+    ("安徽省", "合肥市", "340104", "Hefei"),
+]
+
+# 行业 word in the company name → industry shown on the account
+INDUSTRIES: list[tuple[str, str]] = [
+    ("机械制造", "机械制造"), ("电子科技", "电子信息"), ("软件", "软件和信息技术服务"), ("网络科技", "互联网"),
+    ("新材料", "新材料"), ("生物医药", "医药"), ("医疗器械", "医疗器械"), ("食品", "食品饮料"),
+    ("贸易", "批发零售"), ("物流", "交通运输"), ("建筑工程", "建筑业"), ("环保科技", "节能环保"),
+    ("汽车零部件", "汽车"), ("纺织", "纺织服装"), ("化工", "化学原料"), ("文化传媒", "文化传媒"),
+    ("教育科技", "教育"), ("能源", "能源"), ("精密仪器", "仪器仪表"), ("家具", "家居建材"),
+]
+FOREIGN_INDUSTRIES = ["Industrial automation", "Medical devices", "Consumer goods", "Logistics", "Software", "Chemicals"]
+SOURCES = ["展会", "官网咨询", "老客户介绍", "电话营销", "网络推广", "行业协会", "招投标"]
+NATURE_WEIGHTS = [(Nature.ORDINARY, 70), (Nature.PARTNER, 12), (Nature.SPECIAL, 10), (Nature.GOVERNMENT, 8)]
+# Who owns the demo customers: the sales reps carry most, their manager a few.
+OWNER_WEIGHTS = [("carol", 45), ("dave", 40), ("bob", 15)]
+
+
+def org_code(rng: random.Random) -> str:
+    """组织机构代码 (GB 11714): eight digits and their check character."""
+    body = [rng.randint(0, 9) for _ in range(8)]
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    check = 11 - sum(d * w for d, w in zip(body, weights, strict=True)) % 11
+    return "".join(map(str, body)) + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def credit_code(rng: random.Random, division: str) -> str:
+    """统一社会信用代码 (GB 32100): 9 (market regulator) 1 (enterprise), region, org code, check."""
+    first17 = "91" + division + org_code(rng)
+    return first17 + uscc.calc_check_digit(first17)
+
+
+def mobile(fake: Faker) -> str:
+    for _ in range(20):
+        try:
+            return normalise_phone(fake.phone_number())
+        except ValueError:
+            continue
+    return "+8613800138000"
+
+
+@dataclass
+class Picker:
+    rng: random.Random
+
+    def weighted(self, pairs: list[tuple[Any, int]]) -> Any:
+        return self.rng.choices([p for p, _ in pairs], weights=[w for _, w in pairs])[0]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation (personas) and realistic demo customers. Safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--accounts", type=int, default=200, help="How many accounts to create (default 200).")
+        parser.add_argument("--force", action="store_true", help="Add accounts even if some exist already.")
+        parser.add_argument("--seed", type=int, default=SEED, help="Random seed, for a reproducible demo.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        org = create_demo_org()
+        self.stdout.write(f"Demo organisation ready. Sign in with password {DEMO_PASSWORD} as:")
+        with translation.override("en"):
+            for username, user in org.users.items():
+                role = user.role.get_code_display() if user.role else ""
+                self.stdout.write(f"  {username:<6} {role:<16} {user.display_name}")
+        if Account.all_objects.exists() and not options["force"]:
+            self.stdout.write(f"{Account.all_objects.count()} accounts exist already; not adding more (use --force).")
+            return
+        created = self.seed_accounts(users=org.users, count=options["accounts"], seed=options["seed"])
+        self.stdout.write(self.style.SUCCESS(f"Created {created} demo accounts."))
+
+    def seed_accounts(self, *, users: dict[str, User], count: int, seed: int) -> int:
+        rng = random.Random(seed + Account.all_objects.count())
+        pick = Picker(rng)
+        zh, en = Faker("zh_CN"), Faker("en_US")
+        zh.seed_instance(rng.random())
+        en.seed_instance(rng.random())
+        used_keys = set(Account.all_objects.values_list("name_key", flat=True))
+        used_codes = set(Account.all_objects.exclude(credit_code=None).values_list("credit_code", flat=True))
+        created = attempts = 0
+        while created < count and attempts < count * 10:
+            attempts += 1
+            owner = users[pick.weighted(OWNER_WEIGHTS)]
+            data = self.account_data(pick, zh, en)
+            key = name_key(data["name"])
+            if key in used_keys or data.get("credit_code") in used_codes:
+                continue
+            try:
+                account_create(actor=owner, data=data)
+            except GuanxiError as exc:  # a generated duplicate or an odd value: draw another
+                self.stderr.write(f"skipped {data['name']}: {exc}")
+                continue
+            used_keys.add(key)
+            if data.get("credit_code"):
+                used_codes.add(data["credit_code"])
+            created += 1
+        return created
+
+    def account_data(self, pick: Picker, zh: Faker, en: Faker) -> dict[str, Any]:
+        rng = pick.rng
+        province, city, division, city_en = rng.choice(PLACES)
+        roll = rng.random()
+        if roll < 0.10:
+            # A private person buying for themselves (个人客户): no credit code.
+            return {
+                "kind": AccountKind.INDIVIDUAL, "nature": Nature.INDIVIDUAL, "name": zh.name(),
+                "province": province, "city": city, "address": f"{city}{zh.street_address()}",
+                "phone": mobile(zh), "source": rng.choice(SOURCES),
+            }
+        if roll < 0.22:
+            # A foreign-invested enterprise (外商投资企业) registered in China.
+            brand = en.last_name()
+            return {
+                "kind": AccountKind.COMPANY, "nature": Nature.ORDINARY,
+                "name": f"{brand} {rng.choice(['Industries', 'Technologies', 'Trading', 'Medical', 'Systems'])} ({city_en}) Co., Ltd.",
+                "short_name": brand, "credit_code": credit_code(rng, division), "industry": rng.choice(FOREIGN_INDUSTRIES),
+                "province": province, "city": city, "address": f"{city}{zh.street_address()}", "phone": mobile(zh),
+                "website": f"https://www.{brand.lower()}.example.com", "source": rng.choice(SOURCES),
+                "notes": en.catch_phrase(),
+            }
+        brand = zh.company_prefix()
+        word, industry = rng.choice(INDUSTRIES)
+        suffix = rng.choice(["有限公司", "有限公司", "有限公司", "股份有限公司", "集团有限公司"])
+        return {
+            "kind": AccountKind.COMPANY, "nature": pick.weighted(NATURE_WEIGHTS),
+            "name": f"{city.removesuffix('市')}{brand}{word}{suffix}", "short_name": brand,
+            "credit_code": credit_code(rng, division), "industry": industry, "province": province, "city": city,
+            "address": f"{city}{zh.street_address()}", "phone": mobile(zh), "source": rng.choice(SOURCES),
+        }

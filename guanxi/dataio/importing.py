@@ -1,0 +1,419 @@
+"""The import engine every importable object reuses.
+
+An app registers an ``ImportSpec``: its fields (each with a parser that normalises a cell or raises
+ValueError with a user-facing message), the keys records can be matched on for upserts, and a
+``writer`` that plans and writes one batch of validated rows (bulk SQL, audit entries, permission
+checks). The engine does the rest, the same for every object:
+
+1. ``upload_create`` stores the file in private storage under a server-generated name and reads its
+   headers (parsing.py); ``suggest`` proposes a mapping (mapping.py).
+2. ``import_dry_run`` validates every row and asks the writer to plan each batch without writing:
+   per-row errors (row, column, message) and what would be created or updated.
+3. ``import_start`` queues the real run as a background job (``dataio.import``). The job works in
+   batches; each batch's rows, its row errors and the job checkpoint commit in ONE transaction, so a
+   worker killed at any moment resumes after the last committed batch: no row lost, none written
+   twice. Rows are upserted by the chosen key, so importing the same file again creates nothing new.
+4. Rows that could not be written are collected with their reasons; at the end a failed-rows CSV
+   (the original row plus the reason) is written to private storage, downloadable by the job's owner.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from guanxi.core.context import Source, bound
+from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
+from guanxi.dataio import mapping as mapping_mod
+from guanxi.dataio.errors import ImportStateError, MappingInvalid
+from guanxi.dataio.jobs import JobContext, job_handler, job_start
+from guanxi.dataio.models import ImportRowError, ImportUpload, Job
+from guanxi.dataio.parsing import Table, open_table
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+DRY_RUN_MAX_ERRORS = 500
+UPLOAD_DIR = "dataio/uploads"
+RESULT_DIR = "dataio/results"
+
+# Tests set this to simulate a worker dying between batches: called with the number of the batch
+# just committed (1, 2, ...).
+AFTER_BATCH_HOOK: Callable[[int], None] | None = None
+
+
+# --- specs ----------------------------------------------------------------------------------------
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: Any
+    parse: Callable[[str], Any] = _text
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    def clean(self, raw: str) -> Any:
+        if self.max_length is not None and len(raw) > self.max_length:
+            raise ValueError(_("At most %(n)d characters.") % {"n": self.max_length})
+        return self.parse(raw)
+
+
+@dataclass(frozen=True)
+class KeyOption:
+    name: str
+    label: Any
+    field: str
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ValidRow:
+    number: int
+    values: dict[str, Any]
+
+
+@dataclass
+class WriteContext:
+    actor: Any
+    key: KeyOption
+    dry_run: bool
+    columns: dict[str, str]  # field → header, to name the column in row errors
+    pending: set[Any] = field(default_factory=set)  # dry run: keys a previous batch would create
+    cache: dict[str, Any] = field(default_factory=dict)  # per-run values a writer computes once
+
+    def column(self, name: str) -> str:
+        return self.columns.get(name, "")
+
+
+@dataclass
+class BatchOutcome:
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.errors.append(RowError(row, column, message))
+
+
+Writer = Callable[[WriteContext, list[ValidRow]], BatchOutcome]
+
+
+@dataclass
+class ImportSpec:
+    object_type: str
+    label: Any
+    fields: Callable[[], list[FieldSpec]]
+    keys: tuple[KeyOption, ...]
+    writer: Writer
+    can_import: Callable[[Any], bool] = lambda actor: True
+    check_row: Callable[[dict[str, Any]], dict[str, str]] | None = None
+    formats: tuple[str, ...] = ("csv", "xlsx")
+
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.fields()}
+
+    def key(self, name: str) -> KeyOption:
+        for option in self.keys:
+            if option.name == name:
+                return option
+        raise ValidationFailed({"key": [_("Choose one of: %(keys)s") % {"keys": ", ".join(k.name for k in self.keys)}]})
+
+
+_SPECS: dict[str, ImportSpec] = {}
+
+
+def register_spec(spec: ImportSpec) -> ImportSpec:
+    _SPECS[spec.object_type] = spec
+    return spec
+
+
+def get_spec(object_type: str) -> ImportSpec:
+    try:
+        return _SPECS[object_type]
+    except KeyError as exc:
+        raise NotFound(_("Nothing of this kind can be imported.")) from exc
+
+
+def specs() -> list[ImportSpec]:
+    return [_SPECS[k] for k in sorted(_SPECS)]
+
+
+# --- uploads --------------------------------------------------------------------------------------
+
+
+def upload_create(*, actor: Any, object_type: str, filename: str, data: bytes) -> ImportUpload:
+    """Read the file (refusing what cannot be read, with a reason) and keep it for the next steps."""
+    spec = get_spec(object_type)
+    if not spec.can_import(actor):
+        raise PermissionDenied(_("You may not import records of this kind."))
+    table = open_table(data, filename=filename)
+    if table.file_format not in spec.formats:
+        raise MappingInvalid(_("This kind of file cannot be imported here."))
+    fields = spec.fields()
+    stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}", ContentFile(data))
+    return ImportUpload.objects.create(
+        owner=actor,
+        object_type=object_type,
+        original_name=(filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255],
+        stored_name=stored,
+        size=len(data),
+        file_format=table.file_format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        headers=table.headers,
+        row_count=table.row_count,
+        mapping=mapping_mod.suggest_mapping(table.headers, fields),
+        upsert_key=spec.keys[0].name,
+    )
+
+
+def upload_get(*, actor: Any, pk: Any) -> ImportUpload:
+    """Uploads are private to the person who uploaded them; anyone else gets 404."""
+    upload = ImportUpload.objects.filter(pk=pk, owner_id=getattr(actor, "pk", None)).first() if _is_uuid(pk) else None
+    if upload is None:
+        raise NotFound()
+    return upload
+
+
+def read_upload(upload: ImportUpload) -> Table:
+    with default_storage.open(upload.stored_name, "rb") as fh:
+        data = fh.read()
+    return open_table(data, filename=upload.original_name, encoding=upload.encoding, delimiter=upload.delimiter)
+
+
+def upload_set_mapping(*, actor: Any, upload: ImportUpload, mapping: list[str], key: str) -> ImportUpload:
+    spec = get_spec(upload.object_type)
+    option = spec.key(key)
+    clean = mapping_mod.validate_mapping(upload.headers, mapping, spec.fields(), key_field=option.field)
+    upload.mapping, upload.upsert_key = clean, option.name
+    upload.save(update_fields=["mapping", "upsert_key"])
+    return upload
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def _columns(upload: ImportUpload) -> dict[str, str]:
+    return {target: upload.headers[i] for i, target in enumerate(upload.mapping) if target}
+
+
+def validate_rows(spec: ImportSpec, upload: ImportUpload, rows: Iterable[tuple[int, list[str]]],
+                  fields: dict[str, FieldSpec]) -> tuple[list[ValidRow], list[RowError]]:
+    """Parse and normalise each mapped cell. Empty cells are left out: an upsert never blanks a
+    stored value because a column was empty."""
+    plan = [(i, upload.headers[i], fields[t]) for i, t in enumerate(upload.mapping) if t and t in fields]
+    required = [f for f in fields.values() if f.required]
+    header_of = {f.name: h for _i, h, f in plan}
+    valid: list[ValidRow] = []
+    errors: list[RowError] = []
+    for number, cells in rows:
+        values: dict[str, Any] = {}
+        row_errors: list[RowError] = []
+        for i, header, fld in plan:
+            raw = cells[i]
+            if not raw:
+                continue
+            try:
+                values[fld.name] = fld.clean(raw)
+            except ValueError as exc:
+                row_errors.append(RowError(number, header, str(exc)))
+        for fld in required:
+            if fld.name not in values and not any(e.column == header_of.get(fld.name) for e in row_errors):
+                row_errors.append(RowError(number, header_of.get(fld.name, str(fld.label)), _("This field is required.")))
+        if not row_errors and spec.check_row is not None:
+            for name, message in spec.check_row(values).items():
+                row_errors.append(RowError(number, header_of.get(name, name), message))
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            valid.append(ValidRow(number, values))
+    return valid, errors
+
+
+def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+@dataclass
+class DryRunResult:
+    total: int
+    valid: int
+    error_count: int
+    errors: list[RowError]
+    counts: dict[str, int]
+    errors_truncated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total, "valid": self.valid, "error_count": self.error_count, "counts": self.counts,
+            "errors": [e.as_dict() for e in self.errors], "errors_truncated": self.errors_truncated,
+        }
+
+
+def import_dry_run(*, actor: Any, upload: ImportUpload, max_errors: int = DRY_RUN_MAX_ERRORS) -> DryRunResult:
+    """Validate every row and plan every batch against the database, writing nothing."""
+    spec = get_spec(upload.object_type)
+    option = spec.key(upload.upsert_key)
+    fields = spec.field_map()
+    mapping_mod.validate_mapping(upload.headers, upload.mapping, fields.values(), key_field=option.field)
+    ctx = WriteContext(actor=actor, key=option, dry_run=True, columns=_columns(upload))
+    table = read_upload(upload)
+    errors: list[RowError] = []
+    error_rows: set[int] = set()
+    counts: dict[str, int] = {}
+    total = 0
+    for batch in _batches(table.rows(), BATCH_SIZE):
+        total += len(batch)
+        valid, row_errors = validate_rows(spec, upload, batch, fields)
+        outcome = spec.writer(ctx, valid)
+        for name, n in outcome.counts.items():
+            counts[name] = counts.get(name, 0) + n
+        for err in row_errors + outcome.errors:
+            error_rows.add(err.row)
+            if len(errors) < max_errors:
+                errors.append(err)
+    errors.sort(key=lambda e: e.row)
+    return DryRunResult(total=total, valid=total - len(error_rows), error_count=len(error_rows), errors=errors,
+                        counts=counts, errors_truncated=len(errors) >= max_errors)
+
+
+# --- the real run ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_start(*, actor: Any, upload: ImportUpload) -> Job:
+    """Queue the import of ``upload`` with its saved mapping and key; an upload is imported once."""
+    upload = ImportUpload.objects.select_for_update().get(pk=upload.pk, owner_id=actor.pk)
+    if upload.job_id is not None:
+        raise ImportStateError()
+    spec = get_spec(upload.object_type)
+    if not spec.can_import(actor):
+        raise PermissionDenied(_("You may not import records of this kind."))
+    option = spec.key(upload.upsert_key)
+    mapping_mod.validate_mapping(upload.headers, upload.mapping, spec.fields(), key_field=option.field)
+    job = job_start(actor=actor, kind="dataio.import", params={"upload_id": str(upload.pk)})
+    upload.job = job
+    upload.save(update_fields=["job"])
+    return job
+
+
+@job_handler("dataio.import")
+def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
+    upload = ImportUpload.objects.select_related("owner__role", "owner__department").get(pk=upload_id)
+    actor = upload.owner
+    spec = get_spec(upload.object_type)
+    option = spec.key(upload.upsert_key)
+    fields = spec.field_map()
+    wctx = WriteContext(actor=actor, key=option, dry_run=False, columns=_columns(upload))
+    table = read_upload(upload)
+    state: dict[str, Any] = dict(ctx.checkpoint or {"after_row": 0, "done": 0, "batches": 0, "failed": 0, "counts": {}})
+    total = max(1, table.row_count)
+    rows = (r for r in table.rows() if r[0] > state["after_row"])
+    with bound(source=Source.IMPORT):
+        for batch in _batches(rows, BATCH_SIZE):
+            valid, row_errors = validate_rows(spec, upload, batch, fields)
+            with transaction.atomic():
+                outcome = spec.writer(wctx, valid)
+                all_errors = row_errors + outcome.errors
+                ImportRowError.objects.bulk_create(
+                    [ImportRowError(job_id=ctx.job.pk, row=e.row, column=e.column[:200], message=e.message[:500]) for e in all_errors]
+                )
+                counts = dict(state["counts"])
+                for name, n in outcome.counts.items():
+                    counts[name] = counts.get(name, 0) + n
+                state = {
+                    "after_row": batch[-1][0],
+                    "done": state["done"] + len(batch),
+                    "batches": state["batches"] + 1,
+                    "failed": state["failed"] + len({e.row for e in all_errors}),
+                    "counts": counts,
+                }
+                ctx.save_checkpoint(state, percent=min(99, 100 * state["done"] / total),
+                                    message=_("%(done)d of %(total)d rows") % {"done": state["done"], "total": table.row_count})
+            if AFTER_BATCH_HOOK is not None:
+                AFTER_BATCH_HOOK(state["batches"])
+    failed_file = write_failed_rows(job=ctx.job, table=table) if state["failed"] else ""
+    counts = state["counts"]
+    message = _("%(total)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(failed)d failed.") % {
+        "total": state["done"], "created": counts.get("created", 0), "updated": counts.get("updated", 0),
+        "unchanged": counts.get("unchanged", 0), "failed": state["failed"],
+    }
+    return {"total": state["done"], "failed": state["failed"], "counts": counts, "failed_file": failed_file,
+            "upload_id": str(upload.pk), "message": message}
+
+
+FAILED_REASON_HEADER = gettext_lazy("Reason")
+
+
+def write_failed_rows(*, job: Job, table: Table) -> str:
+    """The original rows that failed plus a reason column, as CSV (UTF-8 with BOM, formula cells
+    neutralised) in private storage; returns the server-generated name."""
+    from guanxi.dataio.exporting import neutralise
+
+    reasons: dict[int, list[str]] = {}
+    for row, column, message in ImportRowError.objects.filter(job=job).values_list("row", "column", "message").iterator():
+        reasons.setdefault(row, []).append(f"{column}: {message}" if column else message)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(h) for h in [_("Row"), *table.headers, str(FAILED_REASON_HEADER)]])
+    for number, cells in table.rows():
+        if number in reasons:
+            writer.writerow([number, *(neutralise(c) for c in cells), neutralise("; ".join(reasons[number]))])
+    data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return default_storage.save(f"{RESULT_DIR}/{uuid.uuid4().hex}.csv", ContentFile(data))
+
+
+def failed_rows_file(*, actor: Any, job_id: Any) -> tuple[str, str]:
+    """(stored name, download file name) of an import's failed rows; only the job's owner may have it."""
+    job = Job.objects.filter(pk=job_id, owner_id=getattr(actor, "pk", None), kind="dataio.import").first() if _is_uuid(job_id) else None
+    name = (job.result or {}).get("failed_file", "") if job else ""
+    if not job or not _safe_result_name(name) or not default_storage.exists(name):
+        raise NotFound()
+    upload = ImportUpload.objects.filter(job=job).first()
+    base = (upload.original_name.rsplit(".", 1)[0] if upload else "import") or "import"
+    return name, _("failed rows") + f" - {base}.csv"
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _safe_result_name(name: str) -> bool:
+    """Only names this module generated: no path tricks even if a result row were tampered with."""
+    prefix, _sep, rest = str(name).rpartition("/")
+    stem = rest.split(".", 1)[0]
+    return prefix == RESULT_DIR and len(stem) == 32 and all(c in "0123456789abcdef" for c in stem) and rest.endswith((".csv", ".xlsx"))

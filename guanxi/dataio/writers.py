@@ -1,0 +1,125 @@
+"""Building blocks for import writers: upsert rounds, the 查重 message, audit entries in bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.audit.models import Action, AuditEntry
+from guanxi.audit.services import _SKIP, _plain, diff
+from guanxi.core.context import Source, current_request_id
+from guanxi.dataio.bulk import insert_rows
+from guanxi.dataio.importing import ValidRow
+
+
+def upsert_rounds(rows: list[ValidRow], key: str) -> list[list[ValidRow]]:
+    """Split a batch so no key occurs twice in one round: the second row with a key then updates
+    the record the first one created, exactly as if it came in a later batch."""
+    seen: dict[Any, int] = {}
+    rounds: list[list[ValidRow]] = []
+    for row in rows:
+        value = row.values.get(key)
+        n = seen.get(value, 0) if value not in (None, "") else 0
+        if value not in (None, ""):
+            seen[value] = n + 1
+        while len(rounds) <= n:
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
+
+
+def exists_message(obj: Any) -> str:
+    """DOMAIN §1 查重: say that the record exists and who owns it (or that it is in the public
+    pool), and nothing else about a record the importer may not change."""
+    owner = getattr(obj, "owner", None)
+    if owner is None:
+        return _("This customer already exists in the public pool; claim it there first.")
+    return _("This record already exists, owned by %(owner)s.") % {"owner": owner}
+
+
+_SIMPLE = (str, int, bool, float, type(None))
+_ATTNAMES: dict[type[models.Model], tuple[str, ...]] = {}
+_PROTOTYPES: dict[type[models.Model], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """guanxi.audit.services.snapshot, at import speed (the field list is computed once per model)."""
+    model = type(obj)
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = tuple(f.attname for f in model._meta.concrete_fields if f.attname not in _SKIP)
+    d = obj.__dict__
+    return {a: (v if type(v) in _SIMPLE else _plain(v)) for a in names for v in (d[a],)}
+
+
+def new_instance(model: type[models.Model], **values: Any) -> Any:
+    """``model(**values)`` without Django's per-field __init__ work: a copy of a prototype's
+    defaults (callable and mutable defaults such as list/dict are made fresh per instance)."""
+    proto = _PROTOTYPES.get(model)
+    if proto is None:
+        blank = model()
+        fresh = tuple((f.attname, f.default) for f in model._meta.concrete_fields if f.has_default() and callable(f.default))
+        proto = _PROTOTYPES[model] = ({k: v for k, v in blank.__dict__.items() if k != "_state"}, fresh)
+    obj = model.__new__(model)
+    d = dict(proto[0])
+    for attname, default in proto[1]:
+        d[attname] = default()
+    d["_state"] = models.base.ModelState()
+    d.update(values)
+    obj.__dict__ = d
+    return obj
+
+
+def taken_message(obj: Any) -> str:
+    """A unique value (credit code, external id) that belongs to another record: who owns that one."""
+    owner = getattr(obj, "owner", None)
+    if owner is None:
+        return _("Another record with this value is in the public pool.")
+    return _("Another record already has this value (owner: %(owner)s).") % {"owner": owner}
+
+
+class AuditBuffer:
+    """Collects one audit entry per created or updated record and writes them in one bulk insert."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+        self.actor_name = actor.get_username() if getattr(actor, "is_authenticated", False) else ""
+        self.request_id = current_request_id()
+        self.now = timezone.now()
+        self.entries: list[AuditEntry] = []
+
+    def _entry(self, obj: models.Model, action: str, changes: dict[str, Any]) -> None:
+        self.entries.append(new_instance(
+            AuditEntry, at=self.now, actor_id=self.actor.pk, actor_name=self.actor_name, source=Source.IMPORT, action=action,
+            content_type_id=ContentType.objects.get_for_model(type(obj)).pk, object_id=obj.pk,
+            object_repr=str(obj)[:200], changes=changes, request_id=self.request_id,
+        ))
+
+    def created(self, obj: models.Model, extra: dict[str, Any] | None = None) -> None:
+        changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
+        changes.update(extra or {})
+        self._entry(obj, Action.CREATE, changes)
+
+    def updated(self, obj: models.Model, changes: dict[str, Any]) -> None:
+        self._entry(obj, Action.UPDATE, changes)
+
+    def flush(self) -> None:
+        insert_rows(AuditEntry, self.entries)
+        self.entries = []
+
+
+def apply_changes(obj: models.Model, values: dict[str, Any], *, new: bool = False) -> dict[str, list[Any]]:
+    """Set ``values`` on ``obj`` (custom.* merged into ``custom``); return the audit diff (none for
+    a new record: its create entry lists every value)."""
+    before = {} if new else snapshot(obj)
+    custom = {k[len("custom."):]: v for k, v in values.items() if k.startswith("custom.")}
+    for name, value in values.items():
+        if not name.startswith("custom."):
+            setattr(obj, name, value)
+    if custom:
+        obj.custom = {**(obj.custom or {}), **custom}  # type: ignore[attr-defined]
+    return {} if new else diff(before, snapshot(obj))
