@@ -56,7 +56,7 @@ def generate(n: int, seed: int = 42, start: int = 0) -> bytes:
         name = f"{city}{''.join(rnd.sample(WORDS, 2))}{rnd.choice(TRADES)}{rnd.choice(SUFFIXES)}"
         body = f"91{rnd.randint(110000, 659000)}{i:09d}"
         code = body + uscc.calc_check_digit(body)
-        phone = f"0{rnd.choice(['10', '21', '20', '755', '571'])}-{rnd.randint(2000_0000, 8999_9999)}"
+        phone = f"0{rnd.choice(['10', '21', '20', '755', '571'])}-{rnd.randint(2000_0000, 6999_9999)}"
         contact = rnd.choice(SURNAMES) + "".join(rnd.sample(GIVEN, rnd.choice([1, 2])))
         mobile = f"1{rnd.choice(MOBILE_PREFIXES)}{rnd.randint(0, 99_999_999):08d}"
         email = f"user{i}@example{rnd.randint(1, 999)}.cn"

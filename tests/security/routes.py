@@ -32,13 +32,14 @@ class WebRoute:
         return f"{self.key} (/{self.route})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ApiOperation:
     method: str  # "PATCH"
     path: str  # "/api/v1/accounts/{account_id}"
     path_params: tuple[str, ...]
     query_params: tuple[str, ...]
     has_body: bool
+    param_formats: dict[str, str]  # path parameter → "uuid", "integer", "string"
 
     @property
     def key(self) -> str:
@@ -97,5 +98,6 @@ def api_operations() -> list[ApiOperation]:
                 method=method.upper(), path=path, has_body="requestBody" in op,
                 path_params=tuple(p["name"] for p in params if p.get("in") == "path"),
                 query_params=tuple(p["name"] for p in params if p.get("in") == "query"),
+                param_formats={p["name"]: p["schema"].get("format") or p["schema"].get("type", "") for p in params if p.get("in") == "path"},
             ))
     return sorted(ops, key=lambda o: (o.path, o.method))

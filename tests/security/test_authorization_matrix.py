@@ -63,6 +63,7 @@ class Policy(Enum):
     PERSONAL = "carol's own token, job or saved view: nobody else's business"
     POOL = "an account in the public pool: every rep may claim it"
     ADMIN = "an object only administrators manage"
+    OPEN = "no record, a kind of record (e.g. exporting accounts): every signed-in user; rows follow their scope"
 
 
 ALLOW, READ_ONLY = "allow", "reads allowed, writes 403"
@@ -72,6 +73,7 @@ EXPECTED: dict[Policy, dict[str, Any]] = {
     Policy.PERSONAL: {"carol": ALLOW, "bob": 404, "dave": 404, "grace": 404},
     Policy.POOL: {"carol": ALLOW, "bob": ALLOW, "dave": ALLOW, "alice": ALLOW, "grace": 404},
     Policy.ADMIN: {"alice": ALLOW, "carol": 403, "bob": 403, "dave": 403, "grace": 403},
+    Policy.OPEN: {"carol": ALLOW, "bob": ALLOW, "dave": ALLOW, "grace": ALLOW},
 }
 
 
@@ -98,6 +100,9 @@ PARAM_TARGETS: dict[frozenset[str], Target] = {
     frozenset({"order_id"}): Target(Policy.RECORD, lambda w: {"order_id": w.order().pk}),
     frozenset({"token_id"}): Target(Policy.PERSONAL, lambda w: {"token_id": w.token().pk}),
     frozenset({"job_id"}): Target(Policy.PERSONAL, lambda w: {"job_id": w.job().pk}),
+    frozenset({"upload_id"}): Target(Policy.PERSONAL, lambda w: {"upload_id": w.upload().pk}),
+    frozenset({"template_id"}): Target(Policy.PERSONAL, lambda w: {"template_id": w.mapping_template().pk}),
+    frozenset({"account_id", "share_id"}): Target(Policy.RECORD, lambda w: dict(zip(("account_id", "share_id"), (o.pk for o in w.share()), strict=True))),
     frozenset({"object_type", "object_id"}): Target(
         Policy.RECORD, lambda w: {"object_type": "customers.account", "object_id": w.account().pk}
     ),
@@ -123,6 +128,20 @@ ROUTE_TARGETS: dict[str, Target] = {
     "customers:contact_detail": Target(Policy.RECORD, _contact),
     "customers:contact_edit": Target(Policy.RECORD, _contact),
     "customers:contact_delete": Target(Policy.RECORD, _contact),
+    "customers:account_share": Target(Policy.RECORD, _account),
+    "customers:account_unshare": Target(Policy.RECORD, lambda w: dict(zip(("pk", "share_id"), (o.pk for o in w.share()), strict=True))),
+    "dataio:status": Target(Policy.PERSONAL, lambda w: {"pk": w.upload().pk}),
+    "dataio:mapping": Target(Policy.PERSONAL, lambda w: {"pk": w.upload().pk}),
+    "dataio:dry_run": Target(Policy.PERSONAL, lambda w: {"pk": w.upload().pk}),
+    "dataio:start": Target(Policy.PERSONAL, lambda w: {"pk": w.upload().pk}),
+    "dataio:failed_rows": Target(Policy.PERSONAL, lambda w: {"job_id": w.finished_job("dataio.import", "failed_file").pk}),
+    "dataio:export": Target(Policy.OPEN, lambda w: {"object_type": "account"}),
+    "dataio:export_status": Target(Policy.PERSONAL, lambda w: {"job_id": w.finished_job("dataio.export", "file").pk}),
+    "dataio:export_download": Target(Policy.PERSONAL, lambda w: {"job_id": w.finished_job("dataio.export", "file").pk}),
+    "GET /api/v1/imports/jobs/{job_id}/failed-rows": Target(
+        Policy.PERSONAL, lambda w: {"job_id": w.finished_job("dataio.import", "failed_file").pk}
+    ),
+    "GET /api/v1/exports/jobs/{job_id}/download": Target(Policy.PERSONAL, lambda w: {"job_id": w.finished_job("dataio.export", "file").pk}),
     "POST /api/v1/accounts/pool/{account_id}/claim": Target(Policy.POOL, lambda w: {"account_id": w.pool_account().pk}),
     "POST /api/v1/accounts/{account_id}/restore": Target(Policy.RESTORE, lambda w: {"account_id": w.deleted_account().pk}),
 }
@@ -142,6 +161,9 @@ API_BODIES: dict[str, Callable[[World, dict[str, Any]], Any]] = {
     "POST /api/v1/accounts/{account_id}/release": lambda w, kw: {"reason": "矩阵测试"},
     "PATCH /api/v1/contacts/{contact_id}": lambda w, kw: {"version": _version(Contact, kw["contact_id"]), "title": "经理"},
     "PATCH /api/v1/orders/{order_id}": lambda w, kw: {"version": _version(Order, kw["order_id"]), "notes": "矩阵测试"},
+    "POST /api/v1/accounts/{account_id}/shares": lambda w, kw: {"user_id": w.user("frank").pk},
+    "POST /api/v1/imports/{upload_id}/dry-run": lambda w, kw: {},
+    "POST /api/v1/imports/{upload_id}/start": lambda w, kw: {},
     "PUT /api/v1/contacts/{contact_id}/accounts": lambda w, kw: {"account_ids": [w.account().pk]},
 }
 
@@ -226,7 +248,8 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client, route):
 
 @pytest.mark.parametrize("op", API, ids=_ids(API))
 def test_anonymous_api_call_gets_401_problem(client, op):
-    url = op.url({p: _PLACEHOLDERS["uuid"] if p == "job_id" else "customers.account" if p == "object_type" else 1 for p in op.path_params})
+    url = op.url({p: _PLACEHOLDERS["uuid"] if op.param_formats.get(p) == "uuid" else "customers.account" if p == "object_type" else 1
+                  for p in op.path_params})
     r = client.generic(op.method, url, b"{}", content_type="application/json")
     assert r.status_code == 401, f"{op} → {r.status_code} {r.content[:200]!r}"
     assert r["Content-Type"] == PROBLEM

@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models
 from django.test import Client
 
@@ -18,8 +21,8 @@ from guanxi.customers.contacts import contact_create
 from guanxi.customers.models import Account, Contact, CustomField, DuplicateCandidate, Order, SavedView
 from guanxi.customers.pool import pool_release
 from guanxi.customers.services import account_create, account_delete
-from guanxi.dataio.models import Job
-from guanxi.users.models import ApiToken, TokenScope, User
+from guanxi.dataio.models import ImportUpload, Job, JobState, MappingTemplate
+from guanxi.users.models import ApiToken, Share, TokenScope, User
 from guanxi.users.personas import Org
 from guanxi.users.services import token_create
 
@@ -75,6 +78,28 @@ class World:
 
     def saved_view(self, owner: str = "carol") -> SavedView:
         return SavedView.objects.create(owner=self.users[owner], object_type="account", name=f"view {next(_counter)}", params={})
+
+    def upload(self, owner: str = "carol") -> ImportUpload:
+        from guanxi.dataio.importing import upload_create
+
+        return upload_create(actor=self.users[owner], object_type="account", filename="客户.csv",
+                             data=f"名称\n导入测试{next(_counter)}有限公司\n".encode())
+
+    def mapping_template(self, owner: str = "carol") -> MappingTemplate:
+        return MappingTemplate.objects.create(owner=self.users[owner], object_type="account", name=f"模板{next(_counter)}",
+                                              mapping={"名称": "name"})
+
+    def finished_job(self, kind: str, result_key: str, owner: str = "carol") -> Job:
+        """A finished import (failed rows) or export job with its result file in private storage."""
+        stored = default_storage.save(f"dataio/results/{uuid.uuid4().hex}.csv", ContentFile("名称\n甲\n".encode()))
+        return Job.objects.create(owner=self.users[owner], kind=kind, state=JobState.SUCCEEDED, progress=100,
+                                  result={result_key: stored, "filename": "结果.csv"})
+
+    def share(self, owner: str = "carol") -> tuple[Account, Share]:
+        from guanxi.audit.sharing import share_create
+
+        account = self.account(owner)
+        return account, share_create(actor=self.users[owner], obj=account, user=self.users["frank"], can_edit=False)
 
     # --- administrator-managed objects -----------------------------------------------------------
     def custom_field(self) -> CustomField:
