@@ -16,7 +16,7 @@ code (``guanxi.customers.classify.recompute_all``):
 
 and prints each with the rows it changed and its ratio to a baseline measured in the same run: a
 plain ``SELECT account_id, sum(gross_profit) FROM orders GROUP BY account_id`` over the same orders
-(with the same work_mem), i.e. the least work any recompute must do.
+(with the same work_mem; best of two), i.e. the least work any recompute must do.
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ def baseline():
         with transaction.atomic(), connection.cursor() as c:
             c.execute("SET LOCAL work_mem = '256MB'")
             t = time.perf_counter()
-            c.execute("SELECT count(*) FROM (SELECT account_id, sum(gross_profit) FROM customers_order GROUP BY account_id) s")
+            # Use the sums: PostgreSQL drops aggregates nobody reads (count(*) alone scans an index).
+            c.execute("SELECT count(*), sum(p) FROM (SELECT account_id, sum(gross_profit) AS p FROM customers_order GROUP BY account_id) s")
             c.fetchone()
             s = time.perf_counter() - t
         best = s if best is None else min(best, s)

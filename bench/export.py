@@ -71,8 +71,8 @@ def fill(n: int, owners: list[int]) -> None:
             continue
         cols.append(f'"{f.column}"')
         if f.column in ACCOUNT_SQL:
-            exprs.append(ACCOUNT_SQL[f.column] % {"owners": "ARRAY[" + ",".join(map(str, owners)) + "]"} if "%(owners)s" in ACCOUNT_SQL[f.column]
-                         else ACCOUNT_SQL[f.column])
+            # Literal % (modulo) doubled: the statement also carries %s parameters.
+            exprs.append(ACCOUNT_SQL[f.column].replace("%(owners)s", "ARRAY[" + ",".join(map(str, owners)) + "]").replace("%", "%%"))
         else:
             exprs.append("%s")
             params.append(f.get_db_prep_save(f.get_default(), connection))
@@ -90,7 +90,7 @@ def fill(n: int, owners: list[int]) -> None:
         if f.column == "account_id":
             cexprs.append("id")
         elif f.column == "value_tier":
-            cexprs.append("(ARRAY['key','general','scattered','scattered'])[1 + id % 4]")
+            cexprs.append("(ARRAY['key','general','scattered','scattered'])[1 + id %% 4]")
         else:
             cexprs.append("%s")
             cparams.append(f.get_db_prep_save(f.get_default(), connection))

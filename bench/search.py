@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +114,7 @@ def _base36(n: int, width: int) -> str:
     return out.rjust(width, "0")[-width:]
 
 
-def copy_rows(model: type, rows: list[dict[str, object]], *, batch: int = 50_000) -> float:
+def copy_rows(model: Any, rows: list[dict[str, object]], *, batch: int = 50_000) -> float:
     """COPY rows into the model's table, every other column at its model default."""
     from django.db import connection
     from django.utils import timezone
@@ -193,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
 
     gen = Generator(args.seed)
     t = time.perf_counter()
-    accounts, contacts = [], []
+    accounts: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
     from types import SimpleNamespace
 
     for i in range(args.rows):

@@ -9,8 +9,8 @@ from guanxi.customers.api import router as customers_router
 from guanxi.customers.contacts_api import router as contacts_router
 from guanxi.customers.dedupe_api import router as dedupe_router
 from guanxi.customers.pool_api import router as pool_router
-from guanxi.customers.share_api import router as share_router
 from guanxi.customers.search_api import router as search_router
+from guanxi.customers.share_api import router as share_router
 from guanxi.dataio.api import router as jobs_router
 from guanxi.users.api import router as users_router
 from guanxi.users.auth import api_auth

@@ -8,18 +8,15 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customer archive")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        # bulk and tasks: job handlers register themselves on import; the worker needs them loaded.
+        from guanxi.customers import bulk, search_db, tasks  # noqa: F401
         from guanxi.customers.models import Order
         from guanxi.users.visibility import register_delegate
 
         # An order is visible and editable exactly when its account is.
         register_delegate(Order, via="account")
-        # Job handlers register themselves on import; the worker needs them loaded.
-        from guanxi.customers import bulk  # noqa: F401
-        from guanxi.customers import tasks  # noqa: F401
         # Chinese search: lookups on search_text, and SQLite FTS triggers restored after table rebuilds.
-        from django.db.models.signals import post_migrate
-
-        from guanxi.customers import search_db
-
         search_db.register_lookups()
         post_migrate.connect(search_db.ensure_sqlite_sync, sender=self, dispatch_uid="guanxi.customers.search_sync")

@@ -2,8 +2,8 @@
 
 ``recompute_all`` is set-based SQL that runs unchanged on PostgreSQL and SQLite: one statement
 aggregates the orders per account and ranks the accounts with window functions into a temporary
-table; one ``INSERT … ON CONFLICT DO UPDATE … WHERE <some value IS DISTINCT FROM the new one>``
-writes only the rows that changed. PERF-NOTES: rewriting every row costs ~2 s per million rows even
+table; an ``UPDATE … WHERE <some value IS DISTINCT FROM the new one>`` rewrites only the rows that
+changed, and an ``INSERT`` adds the accounts classified for the first time. PERF-NOTES: rewriting every row costs ~2 s per million rows even
 in a narrow table (and minutes in the wide accounts table), while a nightly run changes a few
 percent of them.
 
@@ -133,7 +133,9 @@ placed AS (
   -- profit of the accounts strictly above it, so equal profits share rank and tier.
   SELECT ranked.*, upto_c - profit_c * (upto_n - rk + 1) AS before_c FROM ranked
 )
-SELECT account_id, profit_c, revenue_c, first_d, last_d, open_n, total_c,
+SELECT account_id, profit_c, total_c,
+  profit_c / 100.0 AS ttm_profit, revenue_c / 100.0 AS ttm_revenue,
+  first_d AS first_order_date, last_d AS last_order_date, open_n AS open_orders,
   CASE WHEN profit_c > 0 THEN rk END AS profit_rank,
   CASE WHEN profit_c > 0 AND total_c > 0 THEN ROUND(1.0 * before_c / total_c, 6) ELSE 0 END AS profit_share,
   CASE WHEN first_d IS NULL THEN 'future' WHEN first_d > :new_start THEN 'new' ELSE 'old' END AS time_class,
@@ -163,21 +165,33 @@ COLUMNS = (
 )
 
 
-def _upsert_sql() -> str:
+def _update_sql() -> str:
+    """Rewrite only the rows whose values changed. (An ``INSERT … ON CONFLICT DO UPDATE … WHERE``
+    would do it in one statement, but PostgreSQL locks every conflicting row even when the WHERE
+    is false: a run with nothing to change then still dirtied all 1M rows — 60 s in the benchmark.)
+    ``computed_at < :started``: a row the incremental path rewrote during this run is newer than
+    this run's snapshot of the orders; leave it (the next run sees its orders)."""
     table = AccountClassification._meta.db_table
     distinct = _distinct_op()
-    changed = " OR ".join(f"{table}.{c} {distinct} excluded.{c}" for c in COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in (*COLUMNS, "computed_at"))
-    # `WHERE true` is SQLite's way to tell an upsert's SELECT from a join's ON clause.
-    # `computed_at < :started`: a row that the incremental path rewrote during this run is newer
-    # than this run's snapshot; leave it (the next run sees its orders).
+    changed = " OR ".join(f"{table}.{c} {distinct} t.{c}" for c in COLUMNS)
+    updates = ", ".join(f"{c} = t.{c}" for c in COLUMNS)
+    return f"""
+UPDATE {table} SET {updates}, computed_at = :now
+FROM {TEMP_TABLE} t
+WHERE {table}.account_id = t.account_id AND {table}.computed_at < :started AND ({changed})
+"""  # noqa: S608
+
+
+def _insert_sql() -> str:
+    """Accounts classified for the first time. DO NOTHING: the incremental path may have inserted
+    the row meanwhile, and its values are newer."""
+    table = AccountClassification._meta.db_table
     return f"""
 INSERT INTO {table} (account_id, {", ".join(COLUMNS)}, computed_at)
-SELECT account_id, time_class, process_class, value_tier, profit_c / 100.0, revenue_c / 100.0, profit_share, profit_rank,
-  first_d, last_d, open_n, :now
-FROM {TEMP_TABLE} WHERE true
-ON CONFLICT (account_id) DO UPDATE SET {updates}
-WHERE {table}.computed_at < :started AND ({changed})
+SELECT t.account_id, {", ".join(f"t.{c}" for c in COLUMNS)}, :now
+FROM {TEMP_TABLE} t
+WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.account_id = t.account_id)
+ON CONFLICT (account_id) DO NOTHING
 """  # noqa: S608
 
 
@@ -223,8 +237,12 @@ def recompute_all(today: date | None = None, *, progress: Callable[[float, str],
                 cursor.execute(*_named(_rank_sql(), values))
             report(50, "ranked")
             with transaction.atomic():
-                cursor.execute(*_named(_upsert_sql(), values))
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"ANALYZE {TEMP_TABLE}")  # autovacuum never analyses temporary tables
+                cursor.execute(*_named(_update_sql(), values))
                 changed = max(cursor.rowcount, 0)
+                cursor.execute(*_named(_insert_sql(), values))
+                changed += max(cursor.rowcount, 0)
                 cursor.execute(STATS_SQL)
                 accounts, ranked, total_c, key_min_c, general_min_c = cursor.fetchone()
                 run = ClassificationRun.objects.create(

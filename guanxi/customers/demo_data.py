@@ -39,7 +39,9 @@ INDUSTRY_WORDS = [
     ("新能源", "能源"), ("化工", "化工"), ("纺织", "纺织服装"), ("文化传媒", "文化传媒"), ("教育咨询", "教育"), ("环保", "环保"),
 ]
 SUFFIXES = ["有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司", "集团有限公司"]
-EN_WORDS = ["Pacific", "Harbor", "Summit", "Evergreen", "Orient", "Silk Road", "Jade", "Lotus", "Golden Gate", "Blue Ocean", "Pearl River", "Great Wall"]
+EN_WORDS = ["Pacific", "Harbor", "Summit", "Evergreen", "Orient", "Silk Road", "Jade", "Lotus", "Golden Gate", "Blue Ocean",
+            "Pearl River", "Great Wall", "Northstar", "Redwood", "Meridian", "Crescent", "Horizon", "Atlas", "Sterling", "Beacon"]
+EN_CITIES = ["Shanghai", "Beijing", "Shenzhen", "Suzhou", "Hangzhou", "Guangzhou", "Tianjin", "Chengdu", "Wuhan", "Xiamen"]
 EN_KINDS = [("Trading", "批发零售"), ("Technologies", "信息技术"), ("Logistics", "交通物流"), ("Medical", "医药健康"), ("Foods", "食品饮料")]
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建国红梅文斌宇浩凯佳欣怡晨阳")
@@ -97,7 +99,7 @@ def company(rng: random.Random, serial: int) -> dict[str, Any]:
     city = rng.choice(cities)
     if rng.random() < 0.12:
         word, (kind_en, industry) = rng.choice(EN_WORDS), rng.choice(EN_KINDS)
-        name = f"{word} {kind_en} Co., Ltd. {serial}" if serial > 50_000 else f"{word} {kind_en} Co., Ltd."
+        name = f"{word} {kind_en} ({rng.choice(EN_CITIES)}) Co., Ltd."
         short = f"{word} {kind_en}"
     else:
         brand = "".join(rng.sample(BRANDS, 2))
@@ -183,64 +185,116 @@ ORDER_COLS = ("created_at", "updated_at", "version", "account_id", "order_date",
               "notes", "custom")
 
 
+class _Generator:
+    """Holds the random source, the batch writers and the id counters of one seeding run."""
+
+    def __init__(self, *, seed: int, orders_per_account: float, today: date | None) -> None:
+        self.rng = random.Random(seed)
+        self.today = today or date.today()
+        self.start = self.today.replace(year=self.today.year - 3, day=1)
+        self.now = datetime.now(UTC)
+        self.accounts = _Writer("customers_account", ACCOUNT_COLS)
+        self.contacts = _Writer("customers_contact", CONTACT_COLS)
+        self.links = _Writer("customers_contactaccount", LINK_COLS)
+        self.orders = _Writer("customers_order", ORDER_COLS)
+        self.contact_id = _next_id("customers_contact")
+        # E[√size] = α/(α−0.5) ≈ 1.76 for α = 1.16, and 85 % of accounts order: scale to the requested mean.
+        self.scale = orders_per_account / (0.85 * 1.76)
+
+    def orders_for(self, account_id: int, created: datetime) -> datetime:
+        """Write the account's orders; returns the time of its last activity."""
+        rng = self.rng
+        # Profit ∝ size: half of it from more orders, half from bigger ones (√size each).
+        root = math.sqrt(_pareto_size(rng))
+        n_orders = 0 if rng.random() < 0.15 else max(1, round(root * self.scale * rng.uniform(0.5, 1.5)))
+        last_activity = created
+        for d in _order_dates(rng, n_orders, max(self.start, created.date()), self.today) if n_orders else []:
+            amount = Decimal(int(root * rng.lognormvariate(8.5, 0.6))).quantize(Decimal("1.00"))
+            margin = Decimal(str(round(rng.uniform(0.08, 0.4), 3)))
+            recent = (self.today - d).days < 20 and rng.random() < 0.6
+            status = "open" if recent else rng.choice(["completed", "completed", "delivered"])
+            self.orders.add((self.now, self.now, 1, account_id, d, status, amount, (amount * margin).quantize(Decimal("1.00")),
+                             "CNY", "", "{}"))
+            last_activity = max(last_activity, datetime.combine(d, datetime.min.time(), tzinfo=UTC))
+        return last_activity
+
+    def contacts_for(self, account_id: int, owner: Owner, created: datetime) -> None:
+        rng = self.rng
+        for k in range(rng.choice((1, 1, 2, 3))):
+            person = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
+            phone = mobile(rng)
+            email = f"contact{self.contact_id}@example.cn"
+            c_search, c_sort = _search(person, "", "", [phone], [email])
+            self.contacts.add((self.contact_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, person,
+                               rng.choice(TITLES), "", phone, "[]", email, "", "", "{}", c_search, c_sort))
+            self.links.add((self.contact_id, account_id, k == 0))
+            self.contact_id += 1
+
+    def flush(self) -> None:
+        for writer in (self.accounts, self.contacts, self.links, self.orders):
+            writer.flush()
+
+    def finish(self) -> SeedResult:
+        self.flush()
+        for table in ("customers_account", "customers_contact", "customers_contactaccount", "customers_order"):
+            _fix_sequence(table)
+        return SeedResult(accounts=self.accounts.count, contacts=self.contacts.count, orders=self.orders.count)
+
+
 def generate(
     *, accounts: int, owners: Sequence[Owner], seed: int = 2026, orders_per_account: float = 10.0, today: date | None = None,
     progress: Callable[[int, int], None] | None = None, pool_share: float = 0.03,
 ) -> SeedResult:
     """Write ``accounts`` accounts with contacts and orders (about ``orders_per_account`` each on average)."""
-    rng = random.Random(seed)
-    today = today or date.today()
-    start = today.replace(year=today.year - 3, day=1)
-    now = datetime.now(UTC)
-    acc_w, con_w, link_w, ord_w = (_Writer("customers_account", ACCOUNT_COLS), _Writer("customers_contact", CONTACT_COLS),
-                                   _Writer("customers_contactaccount", LINK_COLS), _Writer("customers_order", ORDER_COLS))
-    account_id, contact_id = _next_id("customers_account"), _next_id("customers_contact")
+    from guanxi.customers.models import Account
+
+    gen = _Generator(seed=seed, orders_per_account=orders_per_account, today=today)
+    rng = gen.rng
+    account_id = _next_id("customers_account")
     serial0 = account_id
-    empty_json = "[]"
-    empty_obj = "{}"
-    # E[√size] = α/(α−0.5) ≈ 1.76 for α = 1.16, and 85 % of accounts order: scale to the requested mean.
-    scale = orders_per_account / (0.85 * 1.76)
-    with transaction.atomic():
+    with transaction.atomic():  # foreign keys are checked at commit, so batch order does not matter
+        seen = set(Account.objects.values_list("name_key", flat=True)) if accounts <= 100_000 else set()
         for i in range(accounts):
             c = company(rng, serial0 + i)
+            for _attempt in range(5):  # distinct companies, as in a real registry (the dedupe queue stays meaningful)
+                if name_key(c["name"]) not in seen:
+                    break
+                c = company(rng, serial0 + i)
+            else:
+                c["name"] = c["name"].replace("有限公司", f"{i}号有限公司") if "有限公司" in c["name"] else f"{c['name']} {i}"
+            seen.add(name_key(c["name"]))
             owner = Owner(None, None, None) if rng.random() < pool_share else rng.choice(owners)
-            created = now - timedelta(days=rng.randrange(30, 3 * 365))
+            created = gen.now - timedelta(days=rng.randrange(30, 3 * 365))
             search_text, name_sort = _search(c["name"], c["short_name"], c["credit_code"] or "", [c["phone"]])
-            # Profit ∝ size: half of it from more orders, half from bigger ones (√size each).
-            size = _pareto_size(rng)
-            root = math.sqrt(size)
-            n_orders = 0 if rng.random() < 0.15 else max(1, round(root * scale * rng.uniform(0.5, 1.5)))
-            last_activity = created
-            dates = _order_dates(rng, n_orders, max(start, created.date()), today) if n_orders else []
-            for d in dates:
-                amount = Decimal(int(root * rng.lognormvariate(8.5, 0.6))).quantize(Decimal("1.00"))
-                margin = Decimal(str(round(rng.uniform(0.08, 0.4), 3)))
-                status = "open" if (today - d).days < 20 and rng.random() < 0.6 else rng.choice(["completed", "completed", "delivered"])
-                ord_w.add((now, now, 1, account_id, d, status, amount, (amount * margin).quantize(Decimal("1.00")), "CNY", "", empty_obj))
-                last_activity = max(last_activity, datetime.combine(d, datetime.min.time(), tzinfo=UTC))
-            acc_w.add((account_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, c["kind"], c["name"],
-                       c["short_name"], c["credit_code"], c["nature"], c["industry"], c["province"], c["city"], c["address"],
-                       c["phone"], empty_json, "", c["source"], "", empty_obj, search_text, name_sort, name_key(c["name"]),
-                       last_activity))
-            for k in range(rng.choice((1, 1, 2, 3))):
-                person = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
-                phone = mobile(rng)
-                email = f"contact{contact_id}@example.cn"
-                c_search, c_sort = _search(person, "", "", [phone], [email])
-                con_w.add((contact_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, person,
-                           rng.choice(TITLES), "", phone, empty_json, email, "", "", empty_obj, c_search, c_sort))
-                link_w.add((contact_id, account_id, k == 0))
-                contact_id += 1
+            last_activity = gen.orders_for(account_id, created)
+            gen.accounts.add((account_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, c["kind"],
+                              c["name"], c["short_name"], c["credit_code"], c["nature"], c["industry"], c["province"], c["city"],
+                              c["address"], c["phone"], "[]", "", c["source"], "", "{}", search_text, name_sort,
+                              name_key(c["name"]), last_activity))
+            gen.contacts_for(account_id, owner, created)
             account_id += 1
-            if i % 5000 == 0:
-                # Accounts first, so the orders' foreign keys always find their account.
-                acc_w.flush(); con_w.flush(); link_w.flush(); ord_w.flush()  # noqa: E702
-                if progress:
-                    progress(i, accounts)
-        for writer in (acc_w, con_w, link_w, ord_w):
-            writer.flush()
-        for table in ("customers_account", "customers_contact", "customers_contactaccount", "customers_order"):
-            _fix_sequence(table)
+            if progress and i % 5000 == 0:
+                progress(i, accounts)
+        result = gen.finish()
     if progress:
         progress(accounts, accounts)
-    return SeedResult(accounts=acc_w.count, contacts=con_w.count, orders=ord_w.count)
+    return result
+
+
+def attach_contacts_and_orders(account_ids: Sequence[int], *, seed: int = 2026, orders_per_account: float = 10.0,
+                               today: date | None = None) -> SeedResult:
+    """Give existing accounts (e.g. created through the services by ``seed_demo``) contacts and a
+    Pareto-distributed order history, and set their last activity accordingly."""
+    from guanxi.customers.models import Account
+
+    gen = _Generator(seed=seed, orders_per_account=orders_per_account, today=today)
+    with transaction.atomic():
+        rows = Account.objects.filter(pk__in=list(account_ids)).values_list("pk", "owner_id", "team_id", "department_id", "created_at")
+        activity = []
+        for pk, owner_id, team_id, department_id, created_at in rows:
+            created = min(created_at, gen.now - timedelta(days=gen.rng.randrange(30, 3 * 365)))
+            activity.append(Account(pk=pk, last_activity_at=gen.orders_for(pk, created)))
+            gen.contacts_for(pk, Owner(owner_id, team_id, department_id), created)
+        result = gen.finish()
+        Account.objects.bulk_update(activity, ["last_activity_at"], batch_size=1000)
+    return result

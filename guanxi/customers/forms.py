@@ -71,7 +71,7 @@ class CustomFieldForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=None)  # type: ignore[arg-type]
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=None)  # type: ignore[arg-type,var-annotated]
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: object, users: object, **kwargs: object) -> None:

@@ -206,9 +206,10 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
             creates.append((row, account))
         else:
             changes = apply_changes(target, account_values)
-            if "name" in account_values:
-                target.name_key = name_key(target.name)
-            refresh_search(target)
+            if changes:  # derived columns only change when their sources do
+                if "name" in changes:
+                    target.name_key = name_key(target.name)
+                refresh_search(target)
             updates.append((row, target, changes))
 
     if ctx.dry_run:

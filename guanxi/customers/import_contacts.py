@@ -111,7 +111,8 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
                 ctx.pending.add(row.values[key])
         else:
             changes = apply_changes(target, values)
-            refresh_search(target)
+            if changes:
+                refresh_search(target)
             updates.append((target, changes, account))
     changed = [(c, ch) for c, ch, _a in updates if ch]
     out.add("created", len(creates))

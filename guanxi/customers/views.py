@@ -229,7 +229,7 @@ def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
     if tab == "sharing":
         context["shares"] = sharing.shares_of(account)
         context["can_edit"] = editable_by(request.user, account)
-        context["users"] = User.objects.filter(is_active=True).exclude(pk=account.owner_id).order_by("username")
+        context["users"] = User.objects.filter(is_active=True).exclude(pk=account.owner_id).order_by("username")  # type: ignore[misc]
         context["teams"] = Team.objects.order_by("name")
     if tab == "timeline":
         context["items"] = account_timeline(account, limit=100)

@@ -127,18 +127,28 @@ def export_rows(qs: QuerySet[Any], columns: list[ExportColumn], *, chunk_size: i
         yield [fmt(values[i]) if fmt else values[i] for i, fmt in plan]
 
 
-def _cell_text(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value)
-    return neutralise(value) if isinstance(value, str) else value
+_CHECK_FIRST = _DANGEROUS_START | {" "}
+
+
+def _cell_converter() -> Callable[[Any], Any]:
+    """A value → CSV cell function for one export (time zone looked up once, not per cell)."""
+    tz = timezone.get_current_timezone()
+
+    def cell(value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            return neutralise(value) if value and value[0] in _CHECK_FIRST else value
+        if value is None:
+            return ""
+        if kind is datetime:
+            return (value.astimezone(tz) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
+        if kind is date:
+            return value.isoformat()
+        if kind is list or kind is tuple:
+            return neutralise(", ".join(str(v) for v in value))
+        return value
+
+    return cell
 
 
 class _Echo:
@@ -151,19 +161,22 @@ def csv_chunks(headers: list[str], rows: Iterable[list[Any]], *, encoding: str =
     """CSV bytes in chunks of a few hundred rows; UTF-8 output starts with a BOM so Excel reads the
     Chinese correctly, GB18030 is for older Excel set to a Chinese locale."""
     codec = ENCODINGS.get(encoding, "utf-8-sig")
-    writer = csv.writer(_Echo())
-    buffer: list[str] = ["\ufeff"] if codec == "utf-8-sig" else []
-    buffer.append(writer.writerow([neutralise(str(h)) for h in headers]))
     out_codec = "utf-8" if codec == "utf-8-sig" else codec
+    writer = csv.writer(_Echo())
+    cell = _cell_converter()
+    head = ("\ufeff" if codec == "utf-8-sig" else "") + writer.writerow([neutralise(str(h)) for h in headers])
+    yield head.encode(out_codec, errors="replace")
     count = 0
+    buffer: list[str] = []
     for row in rows:
-        buffer.append(writer.writerow([_cell_text(v) for v in row]))
-        count += 1
+        buffer.append(writer.writerow([cell(v) for v in row]))
         if len(buffer) >= 500:
+            count += len(buffer)
             yield "".join(buffer).encode(out_codec, errors="replace")
             buffer = []
             if on_rows:
                 on_rows(count)
+    count += len(buffer)
     if buffer:
         yield "".join(buffer).encode(out_codec, errors="replace")
     if on_rows:

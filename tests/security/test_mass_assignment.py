@@ -31,7 +31,7 @@ def _refused_and_unchanged(response, before, status=422):
     return response.json()
 
 
-FORBIDDEN_ACCOUNT_FIELDS = [
+FORBIDDEN_ACCOUNT_FIELDS: list[dict[str, object]] = [
     {"owner_id": "dave"},
     {"owner": "dave"},
     {"team_id": "West"},

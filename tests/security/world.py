@@ -140,7 +140,7 @@ def db_fingerprint() -> dict[str, tuple[int, str]]:
     """Row count and a hash of every row of every Guanxi table (soft-deleted rows included)."""
     result: dict[str, tuple[int, str]] = {}
     for model in _guanxi_models():
-        skip = _VOLATILE.get((model._meta.app_label, model._meta.model_name), set())
+        skip = _VOLATILE.get((model._meta.app_label, model._meta.model_name or ""), set())
         names = [f.attname for f in model._meta.concrete_fields if f.name not in skip and f.attname not in skip]
         rows = list(model._base_manager.order_by("pk").values_list(*names))
         digest = hashlib.sha256(json.dumps(rows, default=str, ensure_ascii=False).encode()).hexdigest()

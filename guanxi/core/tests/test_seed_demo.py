@@ -48,3 +48,21 @@ def test_seed_demo_run_twice_adds_nothing_unless_forced():
 
     seed("--accounts", "3", "--force")
     assert Account.objects.count() == 8
+
+
+def test_seed_demo_gives_contacts_pareto_distributed_orders_classifications_and_duplicates():
+    from decimal import Decimal
+
+    from guanxi.customers.models import AccountClassification, Contact, DuplicateCandidate, Order, ValueTier
+
+    seed("--accounts", "300")
+    assert Account.objects.count() == 300
+    assert Contact.objects.count() >= 300
+    profits = sorted((sum((o.gross_profit for o in a.orders.all()), Decimal(0)) for a in Account.objects.prefetch_related("orders")),
+                     reverse=True)
+    total = sum(profits)
+    assert total > 0 and sum(profits[:60]) / total >= Decimal("0.6")  # the top fifth brings most of the profit
+    assert Order.objects.filter(status="open").exists()
+    assert AccountClassification.objects.count() == 300
+    assert AccountClassification.objects.filter(value_tier=ValueTier.KEY).count() < 120
+    assert DuplicateCandidate.objects.exists()

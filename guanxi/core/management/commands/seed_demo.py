@@ -17,7 +17,9 @@ from faker import Faker
 from stdnum.cn import uscc
 
 from guanxi.core.errors import GuanxiError
-from guanxi.customers.dedupe import name_key
+from guanxi.customers.classify import recompute_all
+from guanxi.customers.dedupe import name_key, scan_duplicates
+from guanxi.customers.demo_data import Owner, SeedResult, attach_contacts_and_orders, generate
 from guanxi.customers.models import Account, AccountKind, Nature
 from guanxi.customers.phones import normalise_phone
 from guanxi.customers.services import account_create
@@ -25,6 +27,7 @@ from guanxi.users.models import User
 from guanxi.users.personas import DEMO_PASSWORD, create_demo_org
 
 SEED = 2026
+SERVICE_ACCOUNTS = 200
 
 # (province, city, administrative division code used in the credit code, English city name)
 PLACES: list[tuple[str, str, str, str]] = [
@@ -104,7 +107,8 @@ class Command(BaseCommand):
     help = "Create the demo organisation (personas) and realistic demo customers. Safe to run again."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--accounts", type=int, default=200, help="How many accounts to create (default 200).")
+        parser.add_argument("--accounts", type=int, default=2000, help="How many accounts to create (default 2,000).")
+        parser.add_argument("--orders-per-account", type=float, default=10.0, help="Average orders per account (default 10).")
         parser.add_argument("--force", action="store_true", help="Add accounts even if some exist already.")
         parser.add_argument("--seed", type=int, default=SEED, help="Random seed, for a reproducible demo.")
 
@@ -118,10 +122,43 @@ class Command(BaseCommand):
         if Account.all_objects.exists() and not options["force"]:
             self.stdout.write(f"{Account.all_objects.count()} accounts exist already; not adding more (use --force).")
             return
-        created = self.seed_accounts(users=org.users, count=options["accounts"], seed=options["seed"])
-        self.stdout.write(self.style.SUCCESS(f"Created {created} demo accounts."))
+        count, seed = options["accounts"], options["seed"]
+        # The first accounts go through account_create (audited like typed data); the rest, and every
+        # contact and order, are written in batches so thousands load in seconds (demo_data).
+        # A handful of typed-twice customers give the duplicates queue work (only at demo size).
+        dupes = 5 if count >= 100 else 0
+        by_service = min(count - dupes, SERVICE_ACCOUNTS)
+        ids = self.seed_accounts(users=org.users, count=by_service, seed=seed)
+        attached = attach_contacts_and_orders(ids, seed=seed, orders_per_account=options["orders_per_account"])
+        generated = SeedResult(0, 0, 0)
+        if count - dupes > by_service:
+            owners = [Owner(u.pk, u.teams.order_by("pk").values_list("pk", flat=True).first(), u.department_id)
+                      for name, u in org.users.items() if name in dict(OWNER_WEIGHTS)]
+            generated = generate(accounts=count - dupes - by_service, owners=owners, seed=seed, orders_per_account=options["orders_per_account"],
+                                 progress=lambda i, n: self.stdout.write(f"  {i:,} / {n:,} accounts") if i and i % 100_000 == 0 else None)
+        made = self.seed_duplicates(org.users["carol"], dupes)
+        recompute_all()
+        duplicates = scan_duplicates()
+        self.stdout.write(self.style.SUCCESS(
+            f"Created {len(ids) + generated.accounts + made} accounts, {attached.contacts + generated.contacts} contacts and "
+            f"{attached.orders + generated.orders} orders; classified them; {duplicates} possible duplicates queued."))
 
-    def seed_accounts(self, *, users: dict[str, User], count: int, seed: int) -> int:
+    def seed_duplicates(self, owner: User, count: int) -> int:
+        """A few typed-twice customers (股份有限公司 vs 有限公司), so the duplicates queue has work."""
+        made = 0
+        candidates = Account.objects.filter(owner=owner, name__endswith="有限公司").exclude(name__endswith="股份有限公司")
+        for account in candidates[: count * 2]:
+            if made == count:
+                break
+            try:
+                account_create(actor=owner, data={"name": account.name.replace("有限公司", "股份有限公司"), "city": account.city,
+                                                  "province": account.province, "phone": account.phone})
+            except GuanxiError:
+                continue
+            made += 1
+        return made
+
+    def seed_accounts(self, *, users: dict[str, User], count: int, seed: int) -> list[int]:
         rng = random.Random(seed + Account.all_objects.count())
         pick = Picker(rng)
         zh, en = Faker("zh_CN"), Faker("en_US")
@@ -129,8 +166,9 @@ class Command(BaseCommand):
         en.seed_instance(rng.random())
         used_keys = set(Account.all_objects.values_list("name_key", flat=True))
         used_codes = set(Account.all_objects.exclude(credit_code=None).values_list("credit_code", flat=True))
-        created = attempts = 0
-        while created < count and attempts < count * 10:
+        created: list[int] = []
+        attempts = 0
+        while len(created) < count and attempts < count * 10:
             attempts += 1
             owner = users[pick.weighted(OWNER_WEIGHTS)]
             data = self.account_data(pick, zh, en)
@@ -138,14 +176,14 @@ class Command(BaseCommand):
             if key in used_keys or data.get("credit_code") in used_codes:
                 continue
             try:
-                account_create(actor=owner, data=data)
+                account = account_create(actor=owner, data=data)
             except GuanxiError as exc:  # a generated duplicate or an odd value: draw another
                 self.stderr.write(f"skipped {data['name']}: {exc}")
                 continue
             used_keys.add(key)
             if data.get("credit_code"):
                 used_codes.add(data["credit_code"])
-            created += 1
+            created.append(account.pk)
         return created
 
     def account_data(self, pick: Picker, zh: Faker, en: Faker) -> dict[str, Any]:
