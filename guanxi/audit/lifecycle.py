@@ -23,7 +23,7 @@ from guanxi.audit.models import Action
 from guanxi.audit.services import _plain, audit_record, snapshot
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed, VersionConflict
 from guanxi.users.models import User
-from guanxi.users.visibility import can_see, editable_by, visible_to
+from guanxi.users.visibility import can_create, can_see, editable_by, visible_to
 
 M = TypeVar("M", bound=models.Model)
 logger = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ def _nulls_to_blank(obj: models.Model) -> None:
 @transaction.atomic
 def record_create(*, actor: User, obj: M) -> M:
     """Save a new owned record (owner defaults to the actor) and audit it."""
+    if not can_create(actor, type(obj)):
+        raise PermissionDenied(_("Your role may not create records of this kind."))
     if getattr(obj, "owner_id", None) is None and hasattr(obj, "owner_id"):
         obj.owner = actor  # type: ignore[attr-defined]
     if hasattr(obj, "department_id") and obj.department_id is None and obj.owner is not None:  # type: ignore[attr-defined]

@@ -138,6 +138,23 @@ def _by_value(qs: Any, field: str, values: set[Any], *, lock: bool = False) -> d
     return found
 
 
+def _unique_holders(field: str, values: set[Any], matches: dict[Any, list[Account]]) -> dict[Any, list[Account]]:
+    """Who holds each unique value: the matched accounts (already loaded) and any other account,
+    read with just the columns the 查重 message needs. Re-imports find nothing new here."""
+    holders: dict[Any, list[Account]] = {}
+    loaded = [a for found in matches.values() for a in found]
+    for account in loaded:
+        value = getattr(account, field)
+        if value in values:
+            holders.setdefault(value, []).append(account)
+    if values:
+        others = (Account.all_objects.filter(**{f"{field}__in": values}).exclude(pk__in=[a.pk for a in loaded])
+                  .select_related("owner").only("pk", field, "owner"))
+        for account in others:
+            holders.setdefault(getattr(account, field), []).append(account)
+    return holders
+
+
 def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> None:
     key = ctx.key.field
     actor = ctx.actor
@@ -149,8 +166,8 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
         else:
             out.error(row.number, ctx.column(key), _("Empty, but records are matched on this column."))
     matches = _by_value(Account.all_objects, key, {r.values[key] for r in keyed}, lock=not ctx.dry_run)
-    uniques = {f: _by_value(Account.all_objects, f, {r.values[f] for r in keyed if r.values.get(f)}) for f in ("credit_code", "external_id")}
     matched_ids = [a.pk for found in matches.values() for a in found]
+    uniques = {f: _unique_holders(f, {r.values[f] for r in keyed if r.values.get(f)}, matches) for f in ("credit_code", "external_id") if f != key}
     editable = set(editable_queryset(actor, Account.all_objects.filter(pk__in=matched_ids)).values_list("pk", flat=True)) if matched_ids else set()
 
     plans: list[tuple[ValidRow, Account | None]] = []
@@ -168,7 +185,7 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
         if problem:
             out.error(row.number, ctx.column(key), problem)
             continue
-        for f in ("credit_code", "external_id"):
+        for f in uniques:
             value = row.values.get(f)
             if not value:
                 continue

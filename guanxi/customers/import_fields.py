@@ -71,10 +71,16 @@ def parse_email(raw: str) -> str:
     return value
 
 
+_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
 def parse_credit_code(raw: str) -> str:
+    """GB 32100-2015: stdnum's rules (8 digits, then the code alphabet, then stdnum's check digit),
+    with the shape checked by one regular expression instead of stdnum's slower generic cleaning."""
     value = unicodedata.normalize("NFKC", raw).replace(" ", "").replace("-", "").upper()
     try:
-        uscc.validate(value)
+        if not _USCC_SHAPE.fullmatch(value) or value[-1] != uscc.calc_check_digit(value):
+            raise StdnumError()
     except StdnumError as exc:
         raise ValueError(_("Not a valid unified social credit code (统一社会信用代码).")) from exc
     return value

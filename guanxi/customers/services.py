@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from guanxi.audit import lifecycle
 from guanxi.core.errors import ValidationFailed
@@ -39,6 +40,10 @@ def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "external_id" in cleaned:
         cleaned["external_id"] = (cleaned["external_id"] or "").strip() or None
     errors: dict[str, list[str]] = {}
+    website = cleaned.get("website")
+    if isinstance(website, str) and website and not website.lower().startswith(("http://", "https://")):
+        # The model's URLField would also take ftp(s)://; a customer's website is a web link (SECURITY.md).
+        errors["website"] = [_("Enter a web address starting with http:// or https://.")]
     clean_phone_field(cleaned, "phone", errors)
     clean_phone_list(cleaned, "other_phones", errors)
     raise_if(errors)

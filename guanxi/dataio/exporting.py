@@ -47,7 +47,6 @@ CHUNK = 5_000
 
 _DANGEROUS_START = frozenset("=+-@\t\r＝＋－＠")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 FORMATS = ("csv", "xlsx")
 ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030"}
 
@@ -183,36 +182,30 @@ def csv_chunks(headers: list[str], rows: Iterable[list[Any]], *, encoding: str =
         on_rows(count)
 
 
-def _xlsx_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, Decimal)):
+def _xlsx_value(value: Any, tz: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return neutralise(value) if value and value[0] in _CHECK_FIRST else value
+    if value is None or kind in (bool, int, float, Decimal, date):
         return value
-    if isinstance(value, datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value)
-    # After neutralise no text starts with "=", so openpyxl writes every text as a string cell.
-    return _ILLEGAL_XML.sub("", neutralise(str(value))) or None
+    if kind is datetime:
+        return value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+    if kind is list or kind is tuple:
+        return neutralise(", ".join(str(v) for v in value))
+    return neutralise(str(value))
 
 
 def write_xlsx(fh: Any, headers: list[str], rows: Iterable[list[Any]], *, on_rows: Callable[[int], None] | None = None) -> int:
-    """A write-only workbook: constant memory, every text a string cell (never a formula)."""
-    from openpyxl import Workbook
+    """One sheet, streamed (constant memory); text is always a string cell, never a formula."""
+    from guanxi.dataio.xlsx import write_sheet
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append([_xlsx_value(str(h)) for h in headers])
-    count = 0
-    for row in rows:
-        count += 1
-        if count > XLSX_MAX_ROWS:
-            raise ValidationFailed({"format": [_("An XLSX sheet holds at most %(n)d rows; export as CSV.") % {"n": XLSX_MAX_ROWS}]})
-        sheet.append([_xlsx_value(v) for v in row])
-        if on_rows and count % CHUNK == 0:
-            on_rows(count)
-    workbook.save(fh)
-    return count
+    tz = timezone.get_current_timezone()
+
+    def too_many() -> Exception:
+        return ValidationFailed({"format": [_("An XLSX sheet holds at most %(n)d rows; export as CSV.") % {"n": XLSX_MAX_ROWS}]})
+
+    return write_sheet(fh, [neutralise(str(h)) for h in headers], ([_xlsx_value(v, tz) for v in row] for row in rows),
+                       max_rows=XLSX_MAX_ROWS, on_rows=on_rows, every=CHUNK, too_many=too_many)
 
 
 def content_disposition(filename: str) -> str:

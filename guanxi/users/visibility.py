@@ -167,6 +167,27 @@ def editable_queryset(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
     return qs if q is None else qs.filter(q)
 
 
+def can_create(user: Any, model: type[Model]) -> bool:
+    """Creating a record needs some write scope on its type: a read-only role creates nothing.
+    A delegate (an order of an account) follows its parent's type; its service also checks that
+    the actor may edit the parent itself."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if model in _DELEGATES:
+        parent = model._meta.get_field(_DELEGATES[model]).related_model
+        assert isinstance(parent, type)
+        return can_create(user, parent)
+    # Read fresh rather than through the per-request scope cache: a create is rare, and the cache
+    # must not outlive a role change made on the same user object.
+    role: Role | None = user.role if user.role_id else None
+    if role is None:
+        return False
+    row = role.scopes.filter(object_type=object_type(model)).first()
+    return (row.write_scope if row else role.default_write_scope) != Scope.NONE
+
+
 def editable_by(user: Any, obj: Model) -> bool:
     model = type(obj)
     return editable_queryset(user, model._base_manager.filter(pk=obj.pk)).exists()

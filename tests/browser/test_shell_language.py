@@ -5,46 +5,12 @@ width (no sideways scrolling) and from the keyboard (the skip link comes first).
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.db import connections
 
 from conftest import PERSONA_PASSWORD
+from tests.browser.conftest import output_dir
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def output_dir(request: pytest.FixtureRequest) -> Path:
-    folder = Path(settings.BASE_DIR) / "test-results" / re.sub(r"[^\w.-]+", "-", request.node.nodeid).strip("-")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def chromium(monkeypatch: pytest.MonkeyPatch):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `apt-get install -y chromium fonts-noto-cjk` (CI installs it).")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made here are still
-    # plain synchronous calls, so Django's async-safety guard would be a false alarm.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-        # The test body ran inside Playwright's context, where Django sees its own set of
-        # connections (asgiref locals follow the context); close them or PostgreSQL's test
-        # database cannot be dropped at the end of the run.
-        connections.close_all()
-
 
 def test_carol_switches_the_shell_from_chinese_to_english(request, carol, live_server, chromium):
     from playwright.sync_api import expect

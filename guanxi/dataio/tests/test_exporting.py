@@ -140,3 +140,20 @@ def test_api_export_job_and_download(client, carol, dave, book):
     assert [r[0] for r in csv_rows(download)[1:]] == ["北京华为科技有限公司"]
     r = client.post("/api/v1/exports/", {"object_type": "account", "filters": {"owner__password": "x"}}, content_type="application/json")
     assert r.status_code == 400
+
+
+def test_xlsx_writer_round_trips_text_numbers_and_dates():
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from guanxi.dataio.parsing import open_table
+
+    buf = io.BytesIO()
+    rows = [["A & B <c>", 12, Decimal("3.50"), date(2024, 2, 29), datetime(2024, 3, 1, 8, 30), None, " 空格 ", "=1+1", True]]
+    assert exporting.write_xlsx(buf, ["名称", "n", "amount", "day", "at", "none", "space", "f", "flag"], rows) == 1
+    sheet = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
+    values = [c.value for c in next(sheet.iter_rows(min_row=2))]
+    assert values[:5] == ["A & B <c>", 12, 3.5, datetime(2024, 2, 29), datetime(2024, 3, 1, 8, 30)]
+    assert values[5:] == [None, " 空格 ", "'=1+1", True]
+    table = open_table(buf.getvalue(), filename="export.xlsx")  # our own exports import back
+    assert table.headers[0] == "名称" and next(table.rows())[1][0] == "A & B <c>"

@@ -242,3 +242,22 @@ def test_fast_mobile_path_agrees_with_phonenumbers():
             except ValueError:
                 got = None
             assert got == expected, number
+
+
+def test_credit_code_check_agrees_with_stdnum():
+    from stdnum.cn import uscc
+
+    from guanxi.customers.import_fields import parse_credit_code
+
+    rnd = random.Random(7)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    samples = ["91110000802100433B", "91110000802100433b", "9111 0000 8021 0043 3B", "91110000802100433I"]
+    for _ in range(3000):
+        body = "".join(rnd.choice("0123456789") for _ in range(8)) + "".join(rnd.choice(alphabet) for _ in range(9))
+        samples.append(body + (uscc.calc_check_digit(body + "0") if rnd.random() < 0.5 and all(c in uscc._alphabet for c in body) else rnd.choice(alphabet)))
+    for code in samples:
+        try:
+            got = parse_credit_code(code)
+        except ValueError:
+            got = None
+        assert got == (uscc.compact(code) if uscc.is_valid(code) else None), code
