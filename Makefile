@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 venv: $(STAMP)
 
 # Reinstalls only when a requirements file changed since the last install.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	PYTHON=$(PYTHON) scripts/venv.sh $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)

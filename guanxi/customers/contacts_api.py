@@ -11,8 +11,9 @@ from guanxi.audit import lifecycle
 from guanxi.core.api import ERROR_RESPONSES, CursorPage
 from guanxi.core.pagination import keyset_page
 from guanxi.customers import contacts as services
+from guanxi.customers import selectors
+from guanxi.customers.lists import CONTACT_LIST
 from guanxi.customers.models import Contact
-from guanxi.users.visibility import visible_to
 
 router = Router(tags=["contacts"])
 
@@ -72,16 +73,23 @@ class ContactOut(Schema):
 
 class ContactListParams(Schema):
     account_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    q: str = Field("", max_length=100, description="Search: name, pinyin, initials or phone.")
+    sort: str = Field("name", max_length=20, description="name or created, '-' for descending.")
     after: str | None = Field(None, max_length=1000)
     limit: int = Field(50, ge=1, le=200)
 
 
-@router.get("/", response={200: CursorPage[ContactOut], **ERROR_RESPONSES})
+@router.get("/", response={200: CursorPage[ContactOut], **ERROR_RESPONSES}, description=(
+    "Filters (repeat a parameter for several values): title, department_name, email, owner (me | none | user id), "
+    "created__from / created__to (YYYY-MM-DD) and cf_<key> for custom fields. Unknown names → 400."))
 def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> Any:
-    qs = visible_to(request.user, Contact.objects.all()).prefetch_related("account_links")
-    if params.account_id:
-        qs = qs.filter(account_links__account_id=params.account_id)
-    page = keyset_page(qs, order=("name_sort", "id"), after=params.after, limit=params.limit)
+    # The contact list's allow-list (as on the web page): an unknown filter or sort name is a 400 list.*.
+    raw = request.GET.copy()
+    if "account_id" in raw:
+        raw.setlist("account", raw.pop("account_id"))
+    parsed = CONTACT_LIST.parse(raw)
+    qs = selectors.contact_filtered(actor=request.user, params=parsed).prefetch_related("account_links")
+    page = keyset_page(qs, order=CONTACT_LIST.order(parsed), after=params.after, limit=params.limit)
     return CursorPage[ContactOut](items=page.items, next_cursor=page.next_cursor)  # type: ignore[arg-type]
 
 
