@@ -249,7 +249,7 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "guanxi.core.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "guanxi.core.logging.RequestIdFilter"}, "redact": {"()": "guanxi.core.logging.RedactFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -258,7 +258,7 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id", "redact"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

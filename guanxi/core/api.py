@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
 from guanxi.core.errors import GuanxiError, ValidationFailed
+from guanxi.core.logging import log_denied
 from guanxi.core.problems import problem_response
 
 logger = logging.getLogger("guanxi.api")
@@ -58,7 +59,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         if isinstance(exc, ValidationFailed):
             extra["errors"] = exc.errors
         if exc.status in (403, 404):
-            logger.warning("access denied", extra={"path": request.path, "user": getattr(request.user, "pk", None), "code": exc.code})
+            log_denied(request, status=exc.status, code=exc.code)
         return problem_response(exc.status, exc.code, exc.detail, **extra)
 
     def validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -69,6 +70,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
                                 headers={"WWW-Authenticate": 'Bearer realm="guanxi"'})
 
     def authorization_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log_denied(request, status=403, code="permission_denied")
         return problem_response(403, "permission_denied", str(exc) or "Not allowed.")
 
     def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
@@ -78,12 +80,16 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         # ninja's cookie (session) auth raises HttpError(403) when the CSRF token is missing.
         code = {400: "bad_request", 403: "auth.csrf_failed", 404: "not_found", 405: "method_not_allowed",
                 413: "request.too_large"}.get(exc.status_code, "error")
+        if exc.status_code in (403, 404):
+            log_denied(request, status=exc.status_code, code=code)
         return problem_response(exc.status_code, code, str(exc))
 
     def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log_denied(request, status=404, code="not_found")
         return problem_response(404, "not_found", "Not found.")
 
     def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log_denied(request, status=403, code="permission_denied")
         return problem_response(403, "permission_denied", "Not allowed.")
 
     def model_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:

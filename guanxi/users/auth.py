@@ -25,13 +25,13 @@ class TokenAuth(HttpBearer):
         )
         if row is None or not row.is_active or not row.user.is_active:
             return None
+        request.user = row.user  # set first, so a refusal below is logged with who asked
+        request.api_token = row  # type: ignore[attr-defined]
         if row.scope == TokenScope.READ and request.method not in SAFE_METHODS:
             raise PermissionDenied(code="auth.token_read_only", detail="This API token may only read.")
         now = timezone.now()
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
-        request.api_token = row  # type: ignore[attr-defined]
         return row
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 
 from guanxi.core.errors import GuanxiError
+from guanxi.core.logging import log_denied
 
 # The API answers 401 itself (problem+json); health probes and static files are public.
 PUBLIC_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/")
@@ -28,11 +29,19 @@ class GuanxiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)  # type: ignore[no-any-return]
+        response = self.get_response(request)
+        # Every refused page — a service's NotFound/PermissionDenied, Django's Http404 or
+        # PermissionDenied, a CSRF failure — is logged here, once (the API logs its own in core.api).
+        # A URL that matches no route is not a refusal; Django logs it as "Not Found".
+        if response.status_code in (403, 404) and not request.path.startswith("/api/") and getattr(request, "resolver_match", None):
+            default = "permission_denied" if response.status_code == 403 else "not_found"
+            log_denied(request, status=response.status_code, code=getattr(request, "denied_code", default))
+        return response  # type: ignore[no-any-return]
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith("/api/") or not isinstance(exception, GuanxiError):
             return None
         from guanxi.web.views import render_error
 
+        request.denied_code = exception.code  # type: ignore[attr-defined]
         return render_error(request, exception.status, exception.detail)

@@ -43,6 +43,7 @@ def error_500(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    request.denied_code = "auth.csrf_failed"  # type: ignore[attr-defined]  # for the denied-access log line
     return render_error(request, 403, _("Your form expired or came from another site. Reload the page and try again."))
 
 
