@@ -88,7 +88,7 @@ def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> Any
     if "account_id" in raw:
         raw.setlist("account", raw.pop("account_id"))
     parsed = CONTACT_LIST.parse(raw)
-    qs = selectors.contact_filtered(actor=request.user, params=parsed).prefetch_related("account_links")
+    qs = selectors.contact_filtered(actor=request.user, params=parsed).prefetch_related("account_links")  # type: ignore[arg-type]
     page = keyset_page(qs, order=CONTACT_LIST.order(parsed), after=params.after, limit=params.limit)
     return CursorPage[ContactOut](items=page.items, next_cursor=page.next_cursor)  # type: ignore[arg-type]
 

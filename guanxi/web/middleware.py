@@ -20,6 +20,17 @@ class GuanxiLoginRequiredMiddleware(LoginRequiredMiddleware):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)  # type: ignore[no-any-return,return-value]
 
+    def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponse:  # type: ignore[override]
+        response = super().handle_no_permission(request, view_func)
+        if request.headers.get("HX-Request") == "true":
+            # Signed out (or deactivated) while a page polls: htmx would follow a 302 and swap the
+            # sign-in page into the progress card. A 401 carries no data and HX-Redirect sends the
+            # whole window to the sign-in page instead.
+            refused = HttpResponse(status=401)
+            refused["HX-Redirect"] = response["Location"]
+            return refused
+        return response
+
 
 class GuanxiErrorMiddleware:
     """Maps service errors raised in web views to the same statuses the API uses: not visible → 404,

@@ -138,6 +138,15 @@ def test_web_csrf_refusal_is_logged(w, logs):
     assert _one_denied(logs, r, user=w.user("carol"), status=403, object_id=account.pk, route_part="delete")["code"] == "auth.csrf_failed"
 
 
+def test_api_csrf_refusal_is_logged(w, logs):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(w.user("carol"))
+    account = w.account("carol")
+    r = client.delete(f"/api/v1/accounts/{account.pk}")
+    assert r.status_code == 403
+    assert _one_denied(logs, r, user=w.user("carol"), status=403, object_id=account.pk, route_part="accounts")["code"] == "auth.csrf_failed"
+
+
 def test_allowed_requests_log_no_denial(w, logs):
     account = w.account("carol")
     assert w.web_client("carol").get(f"/accounts/{account.pk}/").status_code == 200
