@@ -138,6 +138,17 @@ def keyset_page(
     return Page(items=rows, next_cursor=next_cursor, limit=limit)
 
 
+def keyset_page_or_first(
+    qs: QuerySet[M], *, order: tuple[str, ...], after: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[M]:
+    """For web pages: a stale or foreign cursor in a followed link restarts at the first page
+    (the API answers 400 instead, so clients notice)."""
+    try:
+        return keyset_page(qs, order=order, after=after, limit=limit)
+    except InvalidCursor:
+        return keyset_page(qs, order=order, limit=limit)
+
+
 def _attr(obj: Any, path: str) -> Any:
     for part in path.split("__"):
         obj = getattr(obj, part)

@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.audit import lifecycle
-from guanxi.core.errors import GuanxiError, ValidationFailed, VersionConflict
+from guanxi.core.errors import GuanxiError
 from guanxi.core.listing import ListDefinition, ListParamError
-from guanxi.core.pagination import InvalidCursor, keyset_page
+from guanxi.core.pagination import keyset_page_or_first
 from guanxi.customers import contacts as services
 from guanxi.customers import selectors
+from guanxi.customers.forms import add_service_errors
 from guanxi.customers.lists import CONTACT_LIST, ORDER_LIST
 from guanxi.customers.models import Contact, Order
 from guanxi.users.visibility import editable_by, visible_to
@@ -40,18 +41,6 @@ class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-def _errors_to_form(form: forms.BaseForm, exc: GuanxiError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for field, errs in exc.errors.items():
-            name = "other_phones_text" if field == "other_phones" else field
-            for err in errs:
-                form.add_error(name if name in form.fields else None, err)
-    elif isinstance(exc, VersionConflict):
-        form.add_error(None, exc.detail)
-    else:
-        form.add_error(None, exc.detail)
-
-
 def _list_page(request: HttpRequest, definition: ListDefinition, qs_builder, template: str, extra: dict[str, object]) -> HttpResponse:  # type: ignore[no-untyped-def]
     error = ""
     try:
@@ -59,10 +48,7 @@ def _list_page(request: HttpRequest, definition: ListDefinition, qs_builder, tem
     except ListParamError as exc:
         error, params = exc.detail, definition.parse({})
     qs = qs_builder(params)
-    try:
-        page = keyset_page(qs, order=definition.order(params), after=request.GET.get("after") or None, limit=50)
-    except InvalidCursor:
-        page = keyset_page(qs, order=definition.order(params), limit=50)
+    page = keyset_page_or_first(qs, order=definition.order(params), after=request.GET.get("after") or None, limit=50)
     context = {"page": page, "params": params, "sort": params.sort, "error": error, "q": params.filters.get("q", [""])[0],
                "query": urlencode(params.as_querydict(), doseq=True), "columns": definition.visible_columns(params), **extra}
     return render(request, template, context, status=400 if error else 200)
@@ -97,7 +83,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         try:
             contact = services.contact_create(actor=request.user, data=form.service_data(), account_ids=ids)  # type: ignore[arg-type]
         except GuanxiError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc, field_name=lambda f: "other_phones_text" if f == "other_phones" else f)
         else:
             messages.success(request, _("Contact created."))
             return redirect("customers:contact_detail", pk=contact.pk)
@@ -113,7 +99,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_update(actor=request.user, contact=contact, version=form.cleaned_data["version"], data=form.service_data())  # type: ignore[arg-type]
         except GuanxiError as exc:
-            _errors_to_form(form, exc)
+            add_service_errors(form, exc, field_name=lambda f: "other_phones_text" if f == "other_phones" else f)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:contact_detail", pk=contact.pk)

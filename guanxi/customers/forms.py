@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.errors import GuanxiError, ValidationFailed, VersionConflict
 from guanxi.customers.custom_fields import active_fields
 from guanxi.customers.models import Account, CustomField, CustomFieldType
 from guanxi.customers.services import ACCOUNT_WRITABLE
@@ -77,3 +81,25 @@ class TransferForm(forms.Form):
     def __init__(self, *args: object, users: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["owner"].queryset = users  # type: ignore[attr-defined]
+
+
+def add_service_errors(form: forms.BaseForm, exc: GuanxiError, *, field_name: Callable[[str], str] = lambda f: f) -> None:
+    """Show a service error on its form: field errors next to their inputs (``field_name`` maps
+    service keys to form fields), a version conflict with the values someone else saved."""
+    if isinstance(exc, ValidationFailed):
+        for field, errs in exc.errors.items():
+            name = field_name(field)
+            for err in errs:
+                form.add_error(name if name in form.fields else None, err)
+    elif isinstance(exc, VersionConflict):
+        changed = ", ".join(f"{form.fields[k].label}: {v if v not in (None, '') else '—'}"
+                            for k, v in exc.changed.items() if k in form.fields)
+        current = gettext("Current values: %(values)s") % {"values": changed}
+        form.add_error(None, f"{exc.detail} {current}" if changed else exc.detail)
+        # Re-render with the current version: saving again is now a deliberate choice made
+        # after seeing the other person's values.
+        data = cast(QueryDict, form.data).copy()
+        data["version"] = str(exc.current_version)
+        form.data = data
+    else:
+        form.add_error(None, exc.detail)

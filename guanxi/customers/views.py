@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,11 +13,10 @@ from guanxi.audit import lifecycle, sharing
 from guanxi.audit.selectors import history_for_ids, with_change_lines
 from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed, VersionConflict
 from guanxi.core.listing import ListParamError, ListParams
-from guanxi.core.pagination import InvalidCursor as InvalidCursorError
-from guanxi.core.pagination import keyset_page
+from guanxi.core.pagination import keyset_page_or_first
 from guanxi.customers import account360, pool, selectors, services
 from guanxi.customers.bulk import BULK_MAX, bulk_start
-from guanxi.customers.forms import AccountForm, TransferForm
+from guanxi.customers.forms import AccountForm, TransferForm, add_service_errors
 from guanxi.customers.lists import ACCOUNT_LIST
 from guanxi.customers.models import Account
 from guanxi.customers.saved_views import saved_view_delete, saved_view_get, saved_view_save
@@ -27,24 +25,9 @@ from guanxi.users.models import Team, User
 from guanxi.users.visibility import editable_by
 
 
-def _apply_errors(form: AccountForm, exc: GuanxiError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for field, errs in exc.errors.items():
-            name = "cf_" + field[len("custom."):] if field.startswith("custom.") else field
-            for err in errs:
-                form.add_error(name if name in form.fields else None, err)
-    elif isinstance(exc, VersionConflict):
-        changed = ", ".join(f"{form.fields[k].label}: {v if v not in (None, '') else '—'}"
-                            for k, v in exc.changed.items() if k in form.fields)
-        current = _("Current values: %(values)s") % {"values": changed}
-        form.add_error(None, f"{exc.detail} {current}" if changed else exc.detail)
-        # Re-render with the current version: saving again is now a deliberate choice made
-        # after seeing the other person's values.
-        data = cast(QueryDict, form.data).copy()
-        data["version"] = str(exc.current_version)
-        form.data = data
-    else:
-        form.add_error(None, exc.detail)
+def _account_field(field: str) -> str:
+    """Service error keys → form fields: custom.<key> errors belong to the cf_<key> inputs."""
+    return "cf_" + field[len("custom."):] if field.startswith("custom.") else field
 
 
 def _account_cell(account: Account, column: str) -> object:
@@ -100,11 +83,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
     except ListParamError as exc:
         error = exc.detail
         params = ACCOUNT_LIST.parse({})
-    after = request.GET.get("after") or None
-    try:
-        page = selectors.account_list(actor=request.user, params=params, after=after, limit=50)  # type: ignore[arg-type]
-    except InvalidCursorError:
-        page = selectors.account_list(actor=request.user, params=params, limit=50)  # type: ignore[arg-type]
+    page = keyset_page_or_first(selectors.account_filtered(actor=request.user, params=params),  # type: ignore[arg-type]
+                                order=ACCOUNT_LIST.order(params), after=request.GET.get("after") or None, limit=50)
     columns = ACCOUNT_LIST.visible_columns(params)
     users = list(User.objects.filter(is_active=True).order_by("username").only("pk", "username", "display_name", "first_name", "last_name"))
     rows = [(a, [_account_cell(a, c.name) for c in columns]) for a in page.items]
@@ -172,10 +152,8 @@ def account_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def pool_list(request: HttpRequest) -> HttpResponse:
-    try:
-        page = keyset_page(pool.pool_queryset(actor=request.user), order=("name_sort", "id"), after=request.GET.get("after") or None, limit=50)  # type: ignore[arg-type]
-    except InvalidCursorError:
-        page = keyset_page(pool.pool_queryset(actor=request.user), order=("name_sort", "id"), limit=50)  # type: ignore[arg-type]
+    page = keyset_page_or_first(pool.pool_queryset(actor=request.user), order=("name_sort", "id"),  # type: ignore[arg-type]
+                                after=request.GET.get("after") or None, limit=50)
     return render(request, "customers/pool_list.html", {"page": page})
 
 
@@ -252,7 +230,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         try:
             account = services.account_create(actor=request.user, data=data)  # type: ignore[arg-type]
         except GuanxiError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, field_name=_account_field)
         else:
             messages.success(request, _("Account created."))
             return redirect("customers:account_detail", pk=account.pk)
@@ -268,7 +246,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.account_update(actor=request.user, account=account, version=form.cleaned_data["version"], data=data)  # type: ignore[arg-type]
         except GuanxiError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc, field_name=_account_field)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:account_detail", pk=account.pk)

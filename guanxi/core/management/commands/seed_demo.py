@@ -14,12 +14,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import translation
 from faker import Faker
-from stdnum.cn import uscc
 
 from guanxi.core.errors import GuanxiError
 from guanxi.customers.classify import recompute_all
 from guanxi.customers.dedupe import name_key, scan_duplicates
-from guanxi.customers.demo_data import Owner, SeedResult, attach_contacts_and_orders, generate
+from guanxi.customers.demo_data import Owner, SeedResult, attach_contacts_and_orders, credit_code, generate
 from guanxi.customers.models import Account, AccountKind, Nature
 from guanxi.customers.phones import normalise_phone
 from guanxi.customers.services import account_create
@@ -70,20 +69,6 @@ SOURCES = ["展会", "官网咨询", "老客户介绍", "电话营销", "网络�
 NATURE_WEIGHTS = [(Nature.ORDINARY, 70), (Nature.PARTNER, 12), (Nature.SPECIAL, 10), (Nature.GOVERNMENT, 8)]
 # Who owns the demo customers: the sales reps carry most, their manager a few.
 OWNER_WEIGHTS = [("carol", 45), ("dave", 40), ("bob", 15)]
-
-
-def org_code(rng: random.Random) -> str:
-    """组织机构代码 (GB 11714): eight digits and their check character."""
-    body = [rng.randint(0, 9) for _ in range(8)]
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    check = 11 - sum(d * w for d, w in zip(body, weights, strict=True)) % 11
-    return "".join(map(str, body)) + {10: "X", 11: "0"}.get(check, str(check))
-
-
-def credit_code(rng: random.Random, division: str) -> str:
-    """统一社会信用代码 (GB 32100): 9 (market regulator) 1 (enterprise), region, org code, check."""
-    first17 = "91" + division + org_code(rng)
-    return first17 + uscc.calc_check_digit(first17)
 
 
 def mobile(fake: Faker) -> str:
@@ -203,7 +188,7 @@ class Command(BaseCommand):
             return {
                 "kind": AccountKind.COMPANY, "nature": Nature.ORDINARY,
                 "name": f"{brand} {rng.choice(['Industries', 'Technologies', 'Trading', 'Medical', 'Systems'])} ({city_en}) Co., Ltd.",
-                "short_name": brand, "credit_code": credit_code(rng, division), "industry": rng.choice(FOREIGN_INDUSTRIES),
+                "short_name": brand, "credit_code": credit_code(rng.randrange(10**8), division), "industry": rng.choice(FOREIGN_INDUSTRIES),
                 "province": province, "city": city, "address": f"{city}{zh.street_address()}", "phone": mobile(zh),
                 "website": f"https://www.{brand.lower()}.example.com", "source": rng.choice(SOURCES),
                 "notes": en.catch_phrase(),
@@ -214,6 +199,6 @@ class Command(BaseCommand):
         return {
             "kind": AccountKind.COMPANY, "nature": pick.weighted(NATURE_WEIGHTS),
             "name": f"{city.removesuffix('市')}{brand}{word}{suffix}", "short_name": brand,
-            "credit_code": credit_code(rng, division), "industry": industry, "province": province, "city": city,
+            "credit_code": credit_code(rng.randrange(10**8), division), "industry": industry, "province": province, "city": city,
             "address": f"{city}{zh.street_address()}", "phone": mobile(zh), "source": rng.choice(SOURCES),
         }
