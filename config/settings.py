@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "guanxi.audit",
     "guanxi.dataio",
     "guanxi.customers",
+    "guanxi.sales",
+    "guanxi.service",
     "guanxi.web",
 ]
 

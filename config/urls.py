@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("guanxi.web.urls")),
     path("accounts/", include("guanxi.customers.urls")),
     path("", include("guanxi.dataio.urls")),  # /import/ and /export/
+    path("sales/", include("guanxi.sales.urls")),
+    path("calendar/", include("guanxi.sales.feed_urls")),
 ]
 
 handler403 = "guanxi.web.views.error_403"

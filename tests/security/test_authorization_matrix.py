@@ -20,8 +20,6 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 import pytest
@@ -31,6 +29,7 @@ from django.urls import reverse
 
 from guanxi.customers.models import Account, Contact, Order
 from guanxi.web.middleware import PUBLIC_PREFIXES
+from tests.security.matrix_types import ALLOW, EXPECTED, READ_ONLY, Policy, Target
 from tests.security.routes import ApiOperation, WebRoute, api_operations, api_url_patterns, openapi_path, web_routes
 from tests.security.world import World, changed_tables, db_fingerprint
 
@@ -55,34 +54,6 @@ PUBLIC_PREFIX_REASONS = {
     "/readyz": "readiness probe",
     "/static/": "CSS, JavaScript and fonts",
 }
-
-
-class Policy(Enum):
-    RECORD = "a record carol owns (accounts, contacts...): data scopes decide"
-    RESTORE = "a record in carol's trash: only its owner or an administrator restores it"
-    PERSONAL = "carol's own token, job or saved view: nobody else's business"
-    POOL = "an account in the public pool: every rep may claim it"
-    ADMIN = "an object only administrators manage"
-    OPEN = "no record, a kind of record (e.g. exporting accounts): every signed-in user; rows follow their scope"
-
-
-ALLOW, READ_ONLY = "allow", "reads allowed, writes 403"
-EXPECTED: dict[Policy, dict[str, Any]] = {
-    Policy.RECORD: {"carol": ALLOW, "bob": ALLOW, "alice": ALLOW, "dave": 404, "grace": READ_ONLY},
-    Policy.RESTORE: {"carol": ALLOW, "alice": ALLOW, "bob": 403, "dave": 404, "grace": 403},
-    Policy.PERSONAL: {"carol": ALLOW, "bob": 404, "dave": 404, "grace": 404},
-    Policy.POOL: {"carol": ALLOW, "bob": ALLOW, "dave": ALLOW, "alice": ALLOW, "grace": 404},
-    Policy.ADMIN: {"alice": ALLOW, "carol": 403, "bob": 403, "dave": 403, "grace": 403},
-    Policy.OPEN: {"carol": ALLOW, "bob": ALLOW, "dave": ALLOW, "grace": ALLOW},
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """How to make the object a route acts on: ``make(world)`` returns the route's kwargs."""
-
-    policy: Policy
-    make: Callable[[World], dict[str, Any]]
 
 
 def _account(w: World) -> dict[str, Any]:
@@ -166,6 +137,24 @@ API_BODIES: dict[str, Callable[[World, dict[str, Any]], Any]] = {
     "POST /api/v1/imports/{upload_id}/start": lambda w, kw: {},
     "PUT /api/v1/contacts/{contact_id}/accounts": lambda w, kw: {"account_ids": [w.account().pk]},
 }
+
+
+def _load_extensions() -> None:
+    """Each app's routes are described in ``tests/security/matrix_<app>.py`` (same three dicts)."""
+    import importlib
+    import pkgutil
+
+    import tests.security as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("matrix_") and info.name != "matrix_types":
+            module = importlib.import_module(f"tests.security.{info.name}")
+            PARAM_TARGETS.update(getattr(module, "PARAM_TARGETS", {}))
+            ROUTE_TARGETS.update(getattr(module, "ROUTE_TARGETS", {}))
+            API_BODIES.update(getattr(module, "API_BODIES", {}))
+
+
+_load_extensions()
 
 
 def target_for(key: str, params: tuple[str, ...]) -> Target | None:
