@@ -125,7 +125,7 @@ def main() -> None:
     if args.drop_search_indexes:
         with connection.cursor() as cur:
             for table in ("customers_account", "customers_contact"):
-                cur.execute(f"DROP INDEX IF EXISTS {table}_search_grams, {table}_search_trgm")
+                cur.execute(f"DROP INDEX IF EXISTS {table}_search_pairs, {table}_search_trgm")
         print("NOTE: search GIN indexes dropped (diagnosis run; run `manage.py migrate customers 0004` + `migrate` to restore)")
 
     sql_time: dict[str, float] = {}

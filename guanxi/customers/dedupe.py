@@ -22,13 +22,12 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import lazy_pinyin
 
 from guanxi.audit.models import Action
 from guanxi.audit.services import audit_record, diff, snapshot
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from guanxi.customers.models import Account, ContactAccount, DuplicateCandidate, DuplicateStatus, Order
-from guanxi.customers.search import refresh_search_fields
+from guanxi.customers.search import pinyin_full, refresh_search_fields
 from guanxi.users.models import User
 from guanxi.users.visibility import can_see, editable_by, visible_to
 
@@ -60,7 +59,9 @@ def name_key(name: str) -> str:
                 changed = True
                 break
     text = _NON_WORD.sub("", text)
-    return "".join(lazy_pinyin(text))[:200]
+    # The archive's cached per-character readings (guanxi.customers.search), not a fresh pypinyin
+    # segmentation per name: imports compute this for every row.
+    return pinyin_full(text)[:200]
 
 
 def _phones(account: Account) -> set[str]:

@@ -13,6 +13,7 @@ with "exists, owned by X" (DOMAIN §1 查重). An empty cell never blanks a stor
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.utils import timezone
@@ -31,6 +32,8 @@ from guanxi.customers.import_fields import (
     parse_website,
 )
 from guanxi.customers.models import Account, Contact, ContactAccount
+from guanxi.customers.search import refresh_search_fields as refresh_search
+from guanxi.customers.search import search_fields_for
 from guanxi.dataio.bulk import insert_rows, update_rows
 from guanxi.dataio.importing import BatchOutcome, FieldSpec, ImportSpec, KeyOption, ValidRow, WriteContext, register_spec
 from guanxi.dataio.mapping import SYNONYMS
@@ -44,15 +47,6 @@ ACCOUNT_FIELDS = ("name", "short_name", "credit_code", "kind", "nature", "indust
 CONTACT_FIELDS = {"contact_name": "name", "contact_title": "title", "contact_department": "department_name",
                   "contact_mobile": "mobile", "contact_email": "email", "contact_wechat": "wechat"}
 DERIVED = ("search_text", "name_sort", "name_key")
-
-
-def refresh_search(obj: Any) -> None:
-    """Hook: keep search_text / name_sort filled (guanxi.customers.search)."""
-    try:
-        from guanxi.customers.search import refresh_search_fields
-    except ImportError:  # pragma: no cover - the search module ships with the archive
-        return
-    refresh_search_fields(obj)
 
 
 def _s(concept: str, *extra: str) -> tuple[str, ...]:
@@ -99,6 +93,25 @@ def may_write(actor: Any, model: type[Any]) -> bool:
     label = f"{model._meta.app_label}.{model._meta.model_name}"
     row = next((s for s in role.scopes.all() if s.object_type == label), None)
     return (row.write_scope if row else role.default_write_scope) != Scope.NONE
+
+
+def prepare_row(values: dict[str, Any]) -> None:
+    """The derived columns of the account (and contact) a row would create — search text, pinyin
+    sort key, the 查重 name key — computed with validation, off the write path. A row that updates
+    an existing record recomputes them from the merged values instead (``_write_round``)."""
+    values["__account_search"] = search_fields_for(SimpleNamespace(**{k: v for k, v in values.items() if k in ACCOUNT_FIELDS}))
+    values["__name_key"] = name_key(values["name"])
+    if "contact_name" in values:
+        contact = {CONTACT_FIELDS[k]: v for k, v in values.items() if k in CONTACT_FIELDS}
+        values["__contact_search"] = search_fields_for(SimpleNamespace(**contact))
+
+
+def _derived(obj: Any, values: dict[str, Any], key: str) -> None:
+    prepared = values.get(key)
+    if prepared is None:
+        refresh_search(obj)
+    else:
+        obj.search_text, obj.name_sort = prepared
 
 
 def check_row(values: dict[str, Any]) -> dict[str, str]:
@@ -202,7 +215,7 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
             plans.append((row, target))
 
     # 查重 on the name: a new account may not copy one the importer cannot see.
-    new_keys = {r.number: name_key(r.values["name"]) for r, t in plans if t is None}
+    new_keys = {r.number: r.values.get("__name_key") or name_key(r.values["name"]) for r, t in plans if t is None}
     hidden = _hidden_by_name_key(actor, set(new_keys.values()) - {""})
     creates: list[tuple[ValidRow, Account]] = []
     updates: list[tuple[ValidRow, Account, dict[str, Any]]] = []
@@ -219,7 +232,7 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
             account = _owned(Account, ctx, now, custom={})
             apply_changes(account, account_values, new=True)
             account.name_key = nk
-            refresh_search(account)
+            _derived(account, row.values, "__account_search")
             creates.append((row, account))
         else:
             changes = apply_changes(target, account_values)
@@ -295,7 +308,7 @@ def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, Account, bool]
         if match is None:
             contact = _owned(Contact, ctx, now)
             apply_changes(contact, values, new=True)
-            refresh_search(contact)
+            _derived(contact, row.values, "__contact_search")
             new_contacts.append((contact, account))
         elif match.pk not in editable:
             out.error(row.number, ctx.column("contact_name"), exists_message(match))
@@ -337,4 +350,5 @@ ACCOUNT_SPEC = register_spec(ImportSpec(
     writer=write_accounts,
     can_import=lambda actor: may_write(actor, Account),
     check_row=check_row,
+    prepare=prepare_row,
 ))

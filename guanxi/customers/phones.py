@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ValidationFailed
 
 DEFAULT_REGION = "CN"
+
+# Fast path for the common case, Chinese mobile and fixed-line numbers in plain formats: match
+# phonenumbers' own CN patterns directly instead of running its general parser (~45 µs a number,
+# a tenth of an import's time per row). Anything else goes through phonenumbers; a test checks both
+# agree on many generated numbers.
+_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_MOBILE = re.compile(_CN.mobile.national_number_pattern)  # type: ignore[union-attr]
+_CN_FIXED = re.compile(_CN.fixed_line.national_number_pattern)  # type: ignore[union-attr]
+_CN_FIXED_LENGTHS = frozenset(_CN.fixed_line.possible_length)  # type: ignore[union-attr]
+_SEPARATORS = str.maketrans("", "", " -().")
+_PLAIN = re.compile(r"\+?[0-9]{7,16}")
+
+
+def _fast_cn(text: str) -> str | None:
+    compact = text.translate(_SEPARATORS)
+    if not _PLAIN.fullmatch(compact):
+        return None
+    if compact.startswith("+86"):
+        national, fixed_only = compact[3:], False
+    elif compact.startswith("+"):
+        return None
+    elif compact.startswith("0086"):
+        national, fixed_only = compact[4:], False
+    elif compact.startswith("0"):
+        national, fixed_only = compact[1:], True  # the trunk prefix: only area codes follow it
+    else:
+        national, fixed_only = compact, False
+    if not fixed_only and len(national) == 11 and _CN_MOBILE.fullmatch(national):
+        return "+86" + national
+    if len(national) in _CN_FIXED_LENGTHS and not national.startswith("0") and _CN_FIXED.fullmatch(national):
+        return "+86" + national
+    return None
 
 
 def normalise_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
@@ -20,6 +54,10 @@ def normalise_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
         return ""
     if len(text) > 40:
         raise ValueError("too long")
+    if region == DEFAULT_REGION:
+        fast = _fast_cn(text)
+        if fast is not None:
+            return fast
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

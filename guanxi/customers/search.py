@@ -45,6 +45,7 @@ _TOKENS = re.compile(f"([{_HAN}])|([^\\W_{_HAN}]+)")
 _READING: dict[str, str | None] = {}  # Han character → reading; None when it depends on context
 
 
+@lru_cache(maxsize=50_000)
 def _char_reading(ch: str) -> str:
     reading = lazy_pinyin(ch, errors="ignore")
     return reading[0] if reading else ""

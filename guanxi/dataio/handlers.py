@@ -21,7 +21,11 @@ from guanxi.dataio.models import JobStepLog
 
 
 def _refers_to(model: type[models.Model], target: type[models.Model]) -> bool:
-    return any(f.many_to_one and f.related_model is target for f in model._meta.get_fields())
+    """Whether a row of ``model`` can stop a row of ``target`` from being deleted: a foreign key that
+    protects or restricts it (SET_NULL and CASCADE references never block a purge)."""
+    blocking = (models.PROTECT, models.RESTRICT)
+    return any(f.many_to_one and f.related_model is target and f.remote_field.on_delete in blocking  # type: ignore[union-attr]
+               for f in model._meta.get_fields())
 
 
 def trash_models() -> list[type[models.Model]]:

@@ -24,6 +24,7 @@ import io
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -137,6 +139,9 @@ class ImportSpec:
     can_import: Callable[[Any], bool] = lambda actor: True
     check_row: Callable[[dict[str, Any]], dict[str, str]] | None = None
     formats: tuple[str, ...] = ("csv", "xlsx")
+    # Adds derived values (search text, duplicate keys …) to a valid row's values under keys that
+    # start with "__". It runs with validation, off the write path (see ``_validated_batches``).
+    prepare: Callable[[dict[str, Any]], None] | None = None
 
     def field_map(self) -> dict[str, FieldSpec]:
         return {f.name: f for f in self.fields()}
@@ -255,8 +260,32 @@ def validate_rows(spec: ImportSpec, upload: ImportUpload, rows: Iterable[tuple[i
         if row_errors:
             errors.extend(row_errors)
         else:
+            if spec.prepare is not None:
+                spec.prepare(values)
             valid.append(ValidRow(number, values))
     return valid, errors
+
+
+def _validated_batches(spec: ImportSpec, upload: ImportUpload, rows: Iterator[tuple[int, list[str]]],
+                       fields: dict[str, FieldSpec]) -> Iterator[tuple[list[tuple[int, list[str]]], list[ValidRow], list[RowError]]]:
+    """Batches of (raw rows, valid rows, row errors), each read and validated in a helper thread while
+    the caller writes the previous one: validation is Python work and the write is mostly waiting
+    for the database, so on two cores the two overlap (the GIL is released while psycopg waits).
+    The helper never touches the database; it runs in the caller's language, for the messages."""
+    language = translation.get_language()
+
+    def next_batch() -> tuple[list[tuple[int, list[str]]], list[ValidRow], list[RowError]] | None:
+        with translation.override(language):
+            batch = list(islice(rows, BATCH_SIZE))
+            if not batch:
+                return None
+            return (batch, *validate_rows(spec, upload, batch, fields))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-import-validate") as pool:
+        future = pool.submit(next_batch)
+        while (item := future.result()) is not None:
+            future = pool.submit(next_batch)
+            yield item
 
 
 def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -340,8 +369,7 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
     total = max(1, table.row_count)
     rows = (r for r in table.rows() if r[0] > state["after_row"])
     with bound(source=Source.IMPORT):
-        for batch in _batches(rows, BATCH_SIZE):
-            valid, row_errors = validate_rows(spec, upload, batch, fields)
+        for batch, valid, row_errors in _validated_batches(spec, upload, rows, fields):
             with transaction.atomic():
                 outcome = spec.writer(wctx, valid)
                 all_errors = row_errors + outcome.errors

@@ -67,7 +67,8 @@ def new_instance(model: type[models.Model], **values: Any) -> Any:
     obj = model.__new__(model)
     d = dict(proto[0])
     for attname, default in proto[1]:
-        d[attname] = default()
+        if attname not in values:  # e.g. created_at=timezone.now, when the caller gives created_at
+            d[attname] = default()
     d["_state"] = models.base.ModelState()
     d.update(values)
     obj.__dict__ = d
