@@ -139,9 +139,21 @@ def main() -> None:
             key = " ".join(words[:3]) if words[0] in ("INSERT", "UPDATE") else words[0]
             sql_time[key] = sql_time.get(key, 0.0) + time.perf_counter() - t
 
+    def backend_cpu() -> float:
+        """CPU seconds the PostgreSQL server process of this connection has used (same machine)."""
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def run_import(label: str) -> float:
         sql_time.clear()
         seconds = cpu = 0.0
+        pg_before = backend_cpu()
         messages = []
         for part in files:
             upload = importing.upload_create(actor=carol, object_type="account", filename="bench.csv", data=part)
@@ -154,7 +166,10 @@ def main() -> None:
             job = Job.objects.get(pk=job.pk)
             messages.append(f"[{job.state}] {job.message}")
         rate = args.rows / seconds
+        pg_cpu = backend_cpu() - pg_before
         print(f"{label:9s} {seconds:7.1f} s  {rate:9,.0f} rows/s  " + " ".join(messages))
+        print(f"          CPU per row: Python {1e6 * cpu / args.rows:.0f} µs + PostgreSQL {1e6 * pg_cpu / args.rows:.0f} µs "
+              f"(on 2 idle cores at best {args.rows / max(cpu, pg_cpu, (cpu + pg_cpu) / 2):,.0f} rows/s)")
         top = sorted(sql_time.items(), key=lambda kv: -kv[1])[:4]
         print(f"          python CPU {cpu:.1f} s ({args.rows / max(cpu, 1e-9):,.0f} rows/s of CPU); statements waited on: "
               + ", ".join(f"{k} {v:.1f} s" for k, v in top))

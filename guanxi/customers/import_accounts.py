@@ -142,7 +142,7 @@ def write_accounts(ctx: WriteContext, rows: list[ValidRow]) -> BatchOutcome:
 def _by_value(qs: Any, field: str, values: set[Any], *, lock: bool = False) -> dict[Any, list[Account]]:
     found: dict[Any, list[Account]] = {}
     if values:
-        qs = qs.filter(**{f"{field}__in": values}).select_related("owner")
+        qs = qs.filter(**{f"{field}__any": list(values)}).select_related("owner")
         if lock:
             # The rows this batch may update stay as read until it commits (no lost updates).
             qs = qs.select_for_update(of=("self",)).order_by("pk")
@@ -161,7 +161,7 @@ def _unique_holders(field: str, values: set[Any], matches: dict[Any, list[Accoun
         if value in values:
             holders.setdefault(value, []).append(account)
     if values:
-        others = (Account.all_objects.filter(**{f"{field}__in": values}).exclude(pk__in=[a.pk for a in loaded])
+        others = (Account.all_objects.filter(**{f"{field}__any": list(values)}).exclude(pk__any=[a.pk for a in loaded])
                   .select_related("owner").only("pk", field, "owner"))
         for account in others:
             holders.setdefault(getattr(account, field), []).append(account)
@@ -181,7 +181,7 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
     matches = _by_value(Account.all_objects, key, {r.values[key] for r in keyed}, lock=not ctx.dry_run)
     matched_ids = [a.pk for found in matches.values() for a in found]
     uniques = {f: _unique_holders(f, {r.values[f] for r in keyed if r.values.get(f)}, matches) for f in ("credit_code", "external_id") if f != key}
-    editable = set(editable_queryset(actor, Account.all_objects.filter(pk__in=matched_ids)).values_list("pk", flat=True)) if matched_ids else set()
+    editable = set(editable_queryset(actor, Account.all_objects.filter(pk__any=matched_ids)).values_list("pk", flat=True)) if matched_ids else set()
 
     plans: list[tuple[ValidRow, Account | None]] = []
     claimed: dict[tuple[str, Any], int] = {}
@@ -276,10 +276,10 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
 def _hidden_by_name_key(actor: Any, keys: set[str]) -> dict[str, Account]:
     if not keys:
         return {}
-    same = list(Account.objects.filter(name_key__in=keys).select_related("owner"))
+    same = list(Account.objects.filter(name_key__any=list(keys)).select_related("owner"))
     if not same:
         return {}
-    visible = set(visible_to(actor, Account.objects.filter(pk__in=[a.pk for a in same])).values_list("pk", flat=True))
+    visible = set(visible_to(actor, Account.objects.filter(pk__any=[a.pk for a in same])).values_list("pk", flat=True))
     return {a.name_key: a for a in same if a.pk not in visible}
 
 
@@ -295,7 +295,7 @@ def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, Account, bool]
         for link in ContactAccount.objects.filter(account_id__in=old_ids, contact__deleted_at__isnull=True).select_related("contact"):
             existing.setdefault(link.account_id, []).append(link.contact)
     contact_ids = [c.pk for cs in existing.values() for c in cs]
-    editable = set(editable_queryset(ctx.actor, Contact.objects.filter(pk__in=contact_ids)).values_list("pk", flat=True)) if contact_ids else set()
+    editable = set(editable_queryset(ctx.actor, Contact.objects.filter(pk__any=contact_ids)).values_list("pk", flat=True)) if contact_ids else set()
     had_contacts = {account_id for account_id, contacts in existing.items() if contacts}
     new_contacts: list[tuple[Contact, Account]] = []
     changed: list[tuple[Contact, dict[str, Any]]] = []
@@ -351,4 +351,5 @@ ACCOUNT_SPEC = register_spec(ImportSpec(
     can_import=lambda actor: may_write(actor, Account),
     check_row=check_row,
     prepare=prepare_row,
+    analyze=("customers_account", "customers_contact", "customers_contactaccount"),
 ))

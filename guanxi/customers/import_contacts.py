@@ -161,4 +161,5 @@ CONTACT_SPEC = register_spec(ImportSpec(
     writer=write_contacts,
     can_import=lambda actor: may_write(actor, Contact),
     formats=("csv", "xlsx", "vcard"),
+    analyze=("customers_contact", "customers_contactaccount"),
 ))

@@ -74,12 +74,23 @@ def parse_email(raw: str) -> str:
 _USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # GB 32100-2015, as in stdnum
+_USCC_VALUE = {ch: i for i, ch in enumerate(uscc._alphabet)}
+
+
+def uscc_check_digit(first17: str) -> str:
+    """stdnum's ``uscc.calc_check_digit`` for an already compacted code, without its generic
+    cleaning (a third of an import row's validation time); a test checks both always agree."""
+    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=False))
+    return uscc._alphabet[(31 - total) % 31]
+
+
 def parse_credit_code(raw: str) -> str:
     """GB 32100-2015: stdnum's rules (8 digits, then the code alphabet, then stdnum's check digit),
     with the shape checked by one regular expression instead of stdnum's slower generic cleaning."""
     value = unicodedata.normalize("NFKC", raw).replace(" ", "").replace("-", "").upper()
     try:
-        if not _USCC_SHAPE.fullmatch(value) or value[-1] != uscc.calc_check_digit(value):
+        if not _USCC_SHAPE.fullmatch(value) or value[-1] != uscc_check_digit(value[:17]):
             raise StdnumError()
     except StdnumError as exc:
         raise ValueError(_("Not a valid unified social credit code (统一社会信用代码).")) from exc

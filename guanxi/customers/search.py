@@ -4,7 +4,7 @@
 matched exactly (``|q|``), as a prefix (``|q``) or as a substring (``q``) with one LIKE pattern each,
 on PostgreSQL (pg_trgm) and SQLite (FTS5 trigram) alike::
 
-    |北京华为科技有限公司|华为|beijinghuaweikejiyouxiangongsi|bjhwkjyxgs|huawei|hw|91110000…|13800138000|
+    |北京华为科技有限公司|bjhwkjyxgs|华为|hw|~|beijinghuaweikejiyouxiangongsi|huawei|91110000…|13800138000|
 
 Every part is ``normalise``-d the same way the query is (NFKC, lower case, letters and digits
 only), so width, case, spaces and punctuation never decide whether something is found.
@@ -25,6 +25,11 @@ from typing import Any
 from pypinyin import lazy_pinyin
 
 SEPARATOR = "|"
+# Ends the names section (names, short names and their initials). One- and two-character queries
+# look only there: such a query is a Chinese word or initials (华为, hw), and matching it inside
+# every pinyin spelling, phone number and credit code would find everything. No normalised query
+# contains "~", so the marker itself never matches.
+NAMES_END = "~"
 NAME_SORT_MAX = 300  # Contact.name_sort is 300 characters, Account.name_sort 400: fit both.
 _PHONEISH = re.compile(r"^[\d\s()+\-./]+$")
 
@@ -194,19 +199,24 @@ def _document(
     name: str | None, short_name: str | None, credit_code: str | None,
     phones: Iterable[str | None], emails: Iterable[str | None], extra: Iterable[str | None],
 ) -> tuple[str, str]:
+    names: list[str] = []
     parts: list[str] = []
     sort_key = ""
     for i, text in enumerate((name, short_name)):
         if text:
             full, initials, key, plain = _forms(text)
-            parts += [plain, full, initials]
+            names += [plain, initials]
+            parts.append(full)
             sort_key = key if i == 0 else sort_key
     parts.append(normalise(credit_code))
     parts += [phone_digits(p) for p in phones if p]
     parts += [normalise(e) for e in emails if e]
     parts += [normalise(e) for e in extra if e]
-    unique = list(dict.fromkeys(p for p in parts if p))
-    return (SEPARATOR + SEPARATOR.join(unique) + SEPARATOR if unique else ""), sort_key
+    unique_names = list(dict.fromkeys(p for p in names if p))
+    rest = [p for p in dict.fromkeys(p for p in parts if p) if p not in unique_names]
+    if not unique_names and not rest:
+        return "", sort_key
+    return SEPARATOR + SEPARATOR.join([*unique_names, NAMES_END, *rest]) + SEPARATOR, sort_key
 
 
 def search_document(

@@ -3,8 +3,10 @@
 PostgreSQL: ``pg_trgm`` GIN indexes on ``search_text`` answer every LIKE pattern that holds a
 trigram (queries of 3+ characters, and any exact/prefix pattern ``|q|`` / ``|q``, whose ``|`` gives
 pg_trgm a word boundary). 1–2 character substrings hold no trigram, so pg_trgm alone would scan its
-whole index (PERF-NOTES: p95 ~185 ms at 1M rows). For them a generated column ``search_pairs``
-spells the text as space-separated character pairs, both pairings::
+whole index (PERF-NOTES: p95 ~185 ms at 1M rows). Such short queries look only in the names
+section of ``search_text`` (names and initials, up to ``search.NAMES_END``), and for them a
+generated column ``search_pairs`` spells that section as space-separated character pairs, both
+pairings::
 
     |北京华为|  →  " |北 京华 为| 北京 华为 | "
 
@@ -16,9 +18,13 @@ recomputes the expression) against 0.3 ms on the stored column; a ``text[]`` of 
 ``@>`` cost 4× more to compute per row (a SQL loop instead of regexp_replace in C), and 20× more
 with DISTINCT.
 
+Only the names section is paired: pairing the whole text (pinyin, phones, codes) tripled the
+column, and its index was two thirds of the cost of writing a row (imports, seeding).
+
 SQLite: an external-content FTS5 table with the ``trigram`` tokenizer per searchable table,
 kept in sync by triggers. FTS5 trigram silently returns nothing below 3 characters, so shorter
-patterns use LIKE on the base table.
+patterns use LIKE on the base table (on the names section for bare 1–2 character terms, like
+PostgreSQL).
 
 Both are installed by migration 0005; ``ensure_sqlite_sync`` re-creates the SQLite triggers after
 any later migration that rebuilt a table (Django's SQLite schema editor copies a table to change
@@ -39,6 +45,9 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT ' ' || regexp_replace(t, '(..)', '\1 ', 'g') || ' ' || regexp_replace(substr(t, 2), '(..)', '\1 ', 'g') || ' '
 $$
 """
+# The names section of search_text: "|北京华为|bjhw|~|beijinghuawei|…" → "|北京华为|bjhw|".
+NAMES_END_PART = "|~|"
+PG_NAMES_SECTION = f"split_part(search_text, '{NAMES_END_PART}', 1) || '|'"
 
 
 def _pg_install(cursor: Any) -> None:
@@ -47,7 +56,7 @@ def _pg_install(cursor: Any) -> None:
     for table in TABLES:
         cursor.execute(
             f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_pairs text "
-            f"GENERATED ALWAYS AS (guanxi_search_pairs(search_text)) STORED"
+            f"GENERATED ALWAYS AS (guanxi_search_pairs({PG_NAMES_SECTION})) STORED"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {table}_search_trgm ON {table} USING gin (search_text gin_trgm_ops)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {table}_search_pairs ON {table} USING gin (search_pairs gin_trgm_ops)")
@@ -165,6 +174,9 @@ class SearchContains(Lookup):  # type: ignore[type-arg]
             fts = f"{model._meta.db_table}_fts"
             pk = f"{compiler.quote_name_unless_alias(self.lhs.alias)}.{connection.ops.quote_name(model._meta.pk.column)}"
             return f"{pk} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [f'"{literal}"']  # noqa: S608 - names from the model
+        if len(literal) < 3 and "|" not in literal:
+            lhs = f"substr({lhs}, 1, instr({lhs}, '{NAMES_END_PART}'))"
+            lhs_params = [*lhs_params, *lhs_params]
         return f"{lhs} LIKE %s ESCAPE '\\'", [*lhs_params, like]
 
 

@@ -24,6 +24,25 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Memory for this transaction's sorts and GIN pending-list merges. With the default 4 MB a batch
+# merges the search indexes' pending lists in many small steps; measured, the same rows cost PostgreSQL
+# about a third less with 64 MB. SET LOCAL: it ends with the batch's transaction.
+BULK_WORK_MEM = "64MB"
+
+
+def tune_transaction_for_bulk() -> None:
+    """Call inside a bulk-writing transaction (PostgreSQL only; elsewhere nothing to tune).
+
+    ``synchronous_commit = off`` lets the batch's COMMIT return before its WAL reaches the disk
+    (about 40 µs per imported row of waiting). It cannot corrupt anything or break atomicity: a
+    server crash can only lose the last few committed batches *together with* their job
+    checkpoint, which is in the same transaction, so the job resumes before them — the same
+    recovery as a worker killed mid-batch."""
+    if is_postgres():
+        with connection.cursor() as cur:
+            cur.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'; SET LOCAL synchronous_commit = off")
+
+
 def allocate_ids(model: type[models.Model], n: int) -> list[int]:
     """``n`` fresh primary keys from the table's sequence (PostgreSQL only)."""
     if n <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -53,7 +54,23 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     if names is None:
         names = _ATTNAMES[model] = tuple(f.attname for f in model._meta.concrete_fields if f.attname not in _SKIP)
     d = obj.__dict__
-    return {a: (v if type(v) in _SIMPLE else _plain(v)) for a in names for v in (d[a],)}
+    return {a: (v if type(v) in _SIMPLE else _plain_memo(v)) for a in names for v in (d[a],)}
+
+
+_last_plain: tuple[Any, Any] = (None, None)
+
+
+def _plain_memo(value: Any) -> Any:
+    """_plain, remembering the last datetime: every record of a batch carries the same ``now``.
+    (One tuple swapped whole, so concurrent callers never see half an update.)"""
+    global _last_plain
+    if type(value) is datetime:
+        last = _last_plain
+        if last[0] is value:
+            return last[1]
+        _last_plain = (value, _plain(value))
+        return _last_plain[1]
+    return _plain(value)
 
 
 def new_instance(model: type[models.Model], **values: Any) -> Any:

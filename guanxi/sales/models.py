@@ -33,12 +33,12 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # --- Catalogue -------------------------------------------------------------------------------------

@@ -179,3 +179,16 @@ def test_a_merged_survivor_is_found_by_the_name_it_took_over(carol, book):
     assert names(carol, "天府") == ["成都天府软件园有限公司"]
     assert [h.id for h in search(actor=carol, q="028-8512-3456")] == [book["bank"].pk]
     assert names(carol, "重庆银行") == []
+
+
+@pytest.mark.parametrize("q", ["13", "ji", "00"])
+def test_one_and_two_character_queries_look_only_at_names_and_initials(carol, book, q):
+    """'13' is in every mobile number and 'ji' in half the pinyin spellings (beijing, keji): a
+    short query means a Chinese word or initials, so it matches names and initials only."""
+    assert names(carol, q) == []
+
+
+def test_two_letter_initials_and_one_chinese_character_still_find_the_account(carol, book):
+    assert "北京华为科技有限公司" in names(carol, "hw")
+    assert "北京华为科技有限公司" in names(carol, "华")
+    assert "北京华为科技有限公司" in names(carol, "138")  # three digits or more: phones too

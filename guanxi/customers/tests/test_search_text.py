@@ -61,10 +61,11 @@ def test_search_document_holds_each_part_once_between_separators():
         phones=["+8613800138000"], emails=["Zhang.San@Huawei.com"],
     )
     assert doc == (
-        "|北京华为科技有限公司|beijinghuaweikejiyouxiangongsi|bjhwkjyxgs|华为|huawei|hw"
+        "|北京华为科技有限公司|bjhwkjyxgs|华为|hw|~|beijinghuaweikejiyouxiangongsi|huawei"
         "|91110000ma01abcd2q|13800138000|zhangsanhuaweicom|"
     )
-    assert search_document(name="Huawei", short_name="HUAWEI") == "|huawei|"
+    # The names section (names and initials) ends with "~"; 1–2 character queries look only there.
+    assert search_document(name="Huawei", short_name="HUAWEI") == "|huawei|~|"
     assert search_document(name="") == ""
 
 
@@ -77,8 +78,8 @@ def test_name_sort_key_orders_names_by_pinyin_syllable_by_syllable():
 def test_refresh_search_fields_reads_account_and_contact_shapes():
     account = SimpleNamespace(name="华为", short_name="", credit_code=None, phone="+8613800138000", other_phones=[])
     refresh_search_fields(account)
-    assert account.search_text == "|华为|huawei|hw|13800138000|"
+    assert account.search_text == "|华为|hw|~|huawei|13800138000|"
     assert account.name_sort == "hua wei"
     contact = SimpleNamespace(name="张伟", mobile="+8613912345678", other_phones=["+861065529988"], email="zw@example.com", wechat="zhangwei88")
     refresh_search_fields(contact)
-    assert contact.search_text == "|张伟|zhangwei|zw|13912345678|1065529988|zwexamplecom|zhangwei88|"
+    assert contact.search_text == "|张伟|zw|~|zhangwei|13912345678|1065529988|zwexamplecom|zhangwei88|"
