@@ -215,3 +215,48 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class Notification(models.Model):
+    """A message to one user (in-app, and by email when their preference says so). ``kind`` is a
+    code such as ``sales.activity_reminder``; ``key`` makes a notification idempotent per user
+    (a reminder is sent once however often the job runs). Visible to its recipient alone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=60)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True, max_length=5000)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    key = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    in_app = models.BooleanField(default=True, editable=False, help_text="False: sent by email only (kept for idempotency).")
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], condition=Q(key__isnull=False), name="uniq_notification_key"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="users_notif_list"),
+            models.Index(fields=["user", "id"], name="users_notif_unread", condition=Q(read_at__isnull=True, in_app=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """Per user and kind: show in the app, send by email. No row: the kind's defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(_("kind"), max_length=60)
+    in_app = models.BooleanField(_("in the app"), default=True)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="uniq_notification_preference")]

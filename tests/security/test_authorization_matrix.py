@@ -45,7 +45,10 @@ PUBLIC_ROUTES = {
     "api-1:openapi-json": "the OpenAPI schema (describes the API, contains no data)",
     "api-1:openapi-view": "the interactive API documentation",
     "api-1:api-root": "ninja's mount point; always answers 404",
+    "calendar:feed": "a user's iCalendar feed: the secret token in the URL is the credential (unknown or revoked: 404)",
 }
+# Arguments for public routes that take some (an unknown token: the route still answers, with 404).
+PUBLIC_ROUTE_KWARGS: dict[str, dict[str, str]] = {"calendar:feed": {"token": "unknown-token"}}
 # Path prefixes the login-required middleware lets through: the API answers 401 itself (checked
 # operation by operation below) and static files are not secret.
 PUBLIC_PREFIX_REASONS = {
@@ -209,7 +212,7 @@ def test_public_allow_list_matches_the_application():
 
 @pytest.mark.parametrize("key", sorted(PUBLIC_ROUTES))
 def test_public_routes_answer_without_a_login(client, key):
-    r = client.get(reverse(key))
+    r = client.get(reverse(key, kwargs=PUBLIC_ROUTE_KWARGS.get(key)))
     assert r.status_code != 401
     assert not (r.status_code == 302 and r["Location"].startswith(reverse(settings.LOGIN_URL)))
 

@@ -22,6 +22,8 @@ from guanxi.customers.demo_data import Owner, SeedResult, attach_contacts_and_or
 from guanxi.customers.models import Account, AccountKind, Nature
 from guanxi.customers.phones import normalise_phone
 from guanxi.customers.services import account_create
+from guanxi.sales import demo_data as sales_demo
+from guanxi.sales.models import Opportunity
 from guanxi.users.models import User
 from guanxi.users.personas import DEMO_PASSWORD, create_demo_org
 
@@ -69,6 +71,9 @@ SOURCES = ["展会", "官网咨询", "老客户介绍", "电话营销", "网络�
 NATURE_WEIGHTS = [(Nature.ORDINARY, 70), (Nature.PARTNER, 12), (Nature.SPECIAL, 10), (Nature.GOVERNMENT, 8)]
 # Who owns the demo customers: the sales reps carry most, their manager a few.
 OWNER_WEIGHTS = [("carol", 45), ("dave", 40), ("bob", 15)]
+# The reps' selling skill (0–1) drives the sales story: carol asks the SPIN questions that win,
+# bob (the manager) is solid, dave is learning (DOMAIN §2).
+REP_SKILLS = {"carol": 0.9, "bob": 0.6, "dave": 0.15}
 
 
 def mobile(fake: Faker) -> str:
@@ -96,6 +101,10 @@ class Command(BaseCommand):
         parser.add_argument("--orders-per-account", type=float, default=10.0, help="Average orders per account (default 10).")
         parser.add_argument("--force", action="store_true", help="Add accounts even if some exist already.")
         parser.add_argument("--seed", type=int, default=SEED, help="Random seed, for a reproducible demo.")
+        parser.add_argument("--opportunities-per-account", type=float, default=3.0,
+                            help="Average opportunities per account (default 3).")
+        parser.add_argument("--activities-per-opportunity", type=float, default=5.0,
+                            help="Average activities per opportunity (default 5).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         org = create_demo_org()
@@ -106,8 +115,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<6} {role:<16} {user.display_name}")
         if Account.all_objects.exists() and not options["force"]:
             self.stdout.write(f"{Account.all_objects.count()} accounts exist already; not adding more (use --force).")
+            if not Opportunity.all_objects.exists():  # a demo database from before sales existed
+                self.seed_sales(org.users, Account.objects.all(), options)
             return
         count, seed = options["accounts"], options["seed"]
+        last_before = Account.all_objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         # The first accounts go through account_create (audited like typed data); the rest, and every
         # contact and order, are written in batches so thousands load in seconds (demo_data).
         # A handful of typed-twice customers give the duplicates queue work (only at demo size).
@@ -127,6 +139,18 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Created {len(ids) + generated.accounts + made} accounts, {attached.contacts + generated.contacts} contacts and "
             f"{attached.orders + generated.orders} orders; classified them; {duplicates} possible duplicates queued."))
+        self.seed_sales(org.users, Account.objects.filter(pk__gt=last_before), options)
+
+    def seed_sales(self, users: dict[str, User], accounts: Any, options: dict[str, Any]) -> None:
+        """Leads, opportunities, activities, SPIN calls, targets and forecasts for ``accounts`` (sales.demo_data)."""
+        reps = [users[name] for name in REP_SKILLS]
+        counts = sales_demo.generate(
+            users=reps, accounts=accounts, seed=options["seed"], opportunities_per_account=options["opportunities_per_account"],
+            activities_per_opportunity=options["activities_per_opportunity"],
+            skills={users[name].pk: skill for name, skill in REP_SKILLS.items()})
+        self.stdout.write(self.style.SUCCESS(
+            f"Created {counts['opportunity']} opportunities, {counts['activity']} activities, {counts['callplan']} SPIN call plans, "
+            f"{counts['lead']} leads and {counts['targets']} targets."))
 
     def seed_duplicates(self, owner: User, count: int) -> int:
         """A few typed-twice customers (股份有限公司 vs 有限公司), so the duplicates queue has work."""
