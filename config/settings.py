@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.users",
     "guanxi.audit",
+    "guanxi.approvals",
     "guanxi.dataio",
     "guanxi.customers",
     "guanxi.sales",
