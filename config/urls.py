@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("guanxi.dataio.urls")),  # /import/ and /export/
     path("sales/", include("guanxi.sales.urls")),
     path("calendar/", include("guanxi.sales.feed_urls")),
+    path("service/", include("guanxi.service.urls")),
+    path("feedback/", include("guanxi.service.public_urls")),
 ]
 
 handler403 = "guanxi.web.views.error_403"

@@ -1,0 +1,7 @@
+"""Public pages without login at /feedback/ (namespace "public_service"): the complaint and
+feedback form, a complaint's private status page, and survey answer pages (single-use links)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "public_service"
+urlpatterns: list = []  # type: ignore[type-arg]
