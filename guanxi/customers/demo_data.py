@@ -13,17 +13,18 @@ a loader for demos and benchmarks, not a way for users to create data.
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
 from stdnum.cn import uscc
 
-from guanxi.customers import search_db
 from guanxi.customers.dedupe import name_key
 
 PROVINCES = [
@@ -91,9 +92,11 @@ class SeedResult:
 
 
 def _search(name: str, short: str, code: str, phones: Sequence[str], emails: Sequence[str] = ()) -> tuple[str, str]:
-    from guanxi.customers.search import name_sort_key, search_document
+    """(search_text, name_sort) in one pass over the name."""
+    from guanxi.customers.search import search_fields_for
 
-    return search_document(name=name, short_name=short, credit_code=code, phones=phones, emails=emails), name_sort_key(name)
+    return search_fields_for(SimpleNamespace(name=name, short_name=short, credit_code=code, phone="", other_phones=list(phones),
+                                             email=emails[0] if emails else "", wechat=""))
 
 
 def company(rng: random.Random, serial: int) -> dict[str, Any]:
@@ -243,48 +246,127 @@ class _Generator:
         return SeedResult(accounts=self.accounts.count, contacts=self.contacts.count, orders=self.orders.count)
 
 
+def _write_accounts(gen: _Generator, *, count: int, first_id: int, serial0: int, owners: Sequence[Owner], pool_share: float,
+                    seen: set[str], progress: Callable[[int, int], None] | None, total: int) -> None:
+    rng = gen.rng
+    account_id = first_id
+    for i in range(count):
+        c = company(rng, serial0 + i)
+        key = name_key(c["name"])
+        for _attempt in range(5):  # distinct companies, as in a real registry (the dedupe queue stays meaningful)
+            if key not in seen:
+                break
+            c = company(rng, serial0 + i)
+            key = name_key(c["name"])
+        else:
+            c["name"] = c["name"].replace("有限公司", f"{i}号有限公司") if "有限公司" in c["name"] else f"{c['name']} {i}"
+            key = name_key(c["name"])
+        seen.add(key)
+        owner = Owner(None, None, None) if rng.random() < pool_share else rng.choice(owners)
+        created = gen.now - timedelta(days=rng.randrange(30, 3 * 365))
+        search_text, name_sort = _search(c["name"], c["short_name"], c["credit_code"] or "", [c["phone"]])
+        last_activity = gen.orders_for(account_id, created)
+        gen.accounts.add((account_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, c["kind"],
+                          c["name"], c["short_name"], c["credit_code"], c["nature"], c["industry"], c["province"], c["city"],
+                          c["address"], c["phone"], "[]", "", c["source"], "", "{}", search_text, name_sort, key, last_activity))
+        gen.contacts_for(account_id, owner, created)
+        account_id += 1
+        if progress and i and i % 50_000 == 0:
+            progress(i, total)
+
+
+# Tables the bulk path loads with their secondary indexes and foreign keys dropped, rebuilt once at the end.
+BULK_TABLES = ("customers_account", "customers_contact", "customers_contactaccount", "customers_order")
+
+
+def _part(index: int, parts: int, *, seed: int, orders_per_account: float, today: date | None, count: int, first_id: int,
+          first_contact_id: int, serial0: int, owners: Sequence[Owner], pool_share: float, total: int,
+          progress: Callable[[int, int], None] | None) -> None:
+    """One worker process's share of a bulk load: its own connection, its own transaction."""
+    gen = _Generator(seed=seed * 1000 + index, orders_per_account=orders_per_account, today=today)
+    gen.contact_id = first_contact_id
+    with transaction.atomic():
+        _write_accounts(gen, count=count, first_id=first_id, serial0=serial0, owners=owners, pool_share=pool_share,
+                        seen=set(), progress=progress if index == 0 else None, total=total // parts)
+        gen.flush()
+
+
+def _bulk_generate(*, accounts: int, owners: Sequence[Owner], seed: int, orders_per_account: float, today: date | None,
+                   progress: Callable[[int, int], None] | None, pool_share: float, workers: int) -> SeedResult:
+    """PostgreSQL, large loads: drop the four tables' secondary indexes (search GIN included) and
+    foreign keys, let ``workers`` processes generate disjoint id ranges in parallel (each COPYing
+    through its own connection), then rebuild indexes and constraints once, two at a time.
+    Maintaining indexes row by row costs far more than building them (PERF-NOTES, loading data)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from guanxi.dataio.bulk import restore_indexes, suspend_indexes
+
+    first_id = _next_id("customers_account")
+    first_contact = _next_id("customers_contact")
+    with transaction.atomic():
+        restore = suspend_indexes(BULK_TABLES)
+    share = -(-accounts // workers)
+    jobs = []
+    connections.close_all()  # each child opens its own connection; never share the parent's socket
+    context = multiprocessing.get_context("fork")
+    for k in range(workers):
+        count = min(share, accounts - k * share)
+        if count <= 0:
+            break
+        kwargs = {"seed": seed, "orders_per_account": orders_per_account, "today": today, "count": count,
+                  "first_id": first_id + k * share, "first_contact_id": first_contact + k * share * 3,
+                  "serial0": first_id + k * share, "owners": owners, "pool_share": pool_share, "total": accounts, "progress": progress}
+        process = context.Process(target=_run_part, args=(k, workers), kwargs=kwargs)
+        process.start()
+        jobs.append(process)
+    for process in jobs:
+        process.join()
+    failed = [p.exitcode for p in jobs if p.exitcode != 0]
+    for table in BULK_TABLES:
+        _fix_sequence(table)
+    restore_indexes(restore, BULK_TABLES)
+    if failed:
+        raise RuntimeError(f"{len(failed)} generator processes failed (exit codes {failed}); see their output above.")
+    from guanxi.customers.models import Account, Contact, Order
+
+    return SeedResult(accounts=Account.all_objects.filter(pk__gte=first_id).count(),
+                      contacts=Contact.all_objects.filter(pk__gte=first_contact).count(),
+                      orders=Order.all_objects.filter(account_id__gte=first_id).count()) if not failed else SeedResult(0, 0, 0)
+
+
+def _run_part(index: int, parts: int, **kwargs: Any) -> None:
+    from django.db import connections
+
+    try:
+        _part(index, parts, **kwargs)
+    finally:
+        connections.close_all()
+
+
 def generate(
     *, accounts: int, owners: Sequence[Owner], seed: int = 2026, orders_per_account: float = 10.0, today: date | None = None,
-    progress: Callable[[int, int], None] | None = None, pool_share: float = 0.03,
+    progress: Callable[[int, int], None] | None = None, pool_share: float = 0.03, workers: int | None = None,
 ) -> SeedResult:
-    """Write ``accounts`` accounts with contacts and orders (about ``orders_per_account`` each on average)."""
+    """Write ``accounts`` accounts with contacts and orders (about ``orders_per_account`` each on average).
+
+    On PostgreSQL from ``BULK_INDEX_THRESHOLD`` accounts up, the load runs in ``workers`` processes
+    (default: the number of CPUs, at most 4) with indexes rebuilt once at the end. The data is
+    deterministic for a given seed and number of workers."""
     from guanxi.customers.models import Account
 
+    if connection.vendor == "postgresql" and accounts >= BULK_INDEX_THRESHOLD:
+        workers = workers or max(1, min(4, os.cpu_count() or 1))
+        return _bulk_generate(accounts=accounts, owners=owners, seed=seed, orders_per_account=orders_per_account, today=today,
+                              progress=progress, pool_share=pool_share, workers=workers)
     gen = _Generator(seed=seed, orders_per_account=orders_per_account, today=today)
-    rng = gen.rng
-    account_id = _next_id("customers_account")
-    serial0 = account_id
-    # Bulk loads into PostgreSQL skip the trigram GIN indexes and rebuild them once at the end:
-    # maintaining a GIN index row by row costs more than building it (PERF-NOTES, loading data).
-    rebuild_search_indexes = connection.vendor == "postgresql" and accounts >= BULK_INDEX_THRESHOLD
-    if rebuild_search_indexes:
-        search_db.drop_pg_indexes(connection)
+    first_id = _next_id("customers_account")
     with transaction.atomic():  # foreign keys are checked at commit, so batch order does not matter
-        seen = set(Account.objects.values_list("name_key", flat=True)) if accounts <= 100_000 else set()
-        for i in range(accounts):
-            c = company(rng, serial0 + i)
-            for _attempt in range(5):  # distinct companies, as in a real registry (the dedupe queue stays meaningful)
-                if name_key(c["name"]) not in seen:
-                    break
-                c = company(rng, serial0 + i)
-            else:
-                c["name"] = c["name"].replace("有限公司", f"{i}号有限公司") if "有限公司" in c["name"] else f"{c['name']} {i}"
-            seen.add(name_key(c["name"]))
-            owner = Owner(None, None, None) if rng.random() < pool_share else rng.choice(owners)
-            created = gen.now - timedelta(days=rng.randrange(30, 3 * 365))
-            search_text, name_sort = _search(c["name"], c["short_name"], c["credit_code"] or "", [c["phone"]])
-            last_activity = gen.orders_for(account_id, created)
-            gen.accounts.add((account_id, created, created, 1, owner.user_id, owner.team_id, owner.department_id, c["kind"],
-                              c["name"], c["short_name"], c["credit_code"], c["nature"], c["industry"], c["province"], c["city"],
-                              c["address"], c["phone"], "[]", "", c["source"], "", "{}", search_text, name_sort,
-                              name_key(c["name"]), last_activity))
-            gen.contacts_for(account_id, owner, created)
-            account_id += 1
-            if progress and i % 5000 == 0:
-                progress(i, accounts)
+        seen = set(Account.objects.values_list("name_key", flat=True))
+        _write_accounts(gen, count=accounts, first_id=first_id, serial0=first_id, owners=owners, pool_share=pool_share,
+                        seen=seen, progress=progress, total=accounts)
         result = gen.finish()
-    if rebuild_search_indexes:
-        search_db.install(connection)
     if progress:
         progress(accounts, accounts)
     return result

@@ -131,3 +131,63 @@ def update_rows(model: type[M], objs: Sequence[M], field_names: Sequence[str]) -
         cur.execute(f'UPDATE "{model._meta.db_table}" AS t SET {sets} FROM "{stage}" AS s WHERE t."{pk.column}" = s."{pk.column}"')  # noqa: S608
         count = cur.rowcount
     return count
+
+
+# --- Loading large amounts of generated data (demo and benchmark seeding) --------------------------
+
+
+def suspend_indexes(tables: Sequence[str]) -> list[str]:
+    """Drop the secondary indexes and foreign keys of ``tables`` (PostgreSQL) and return the
+    statements that recreate them. Primary keys and unique constraints stay, so ids and unique
+    values are still checked while loading."""
+    restore: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses tables with pending deferred checks
+        for table in tables:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass "
+                "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", [table])
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {name}")
+                restore.append(definition)
+            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+                           [table])
+            for name, definition in cursor.fetchall():
+                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                restore.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    return restore
+
+
+def restore_indexes(statements: Sequence[str], tables: Sequence[str], *, parallel: int = 2) -> None:
+    """Run ``suspend_indexes``' statements, ``parallel`` at a time on separate connections (index
+    builds are single-threaded for GIN), then analyse the tables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run(statement: str) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                cursor.execute(statement)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    indexes = [s for s in statements if s.startswith("CREATE")]
+    constraints = [s for s in statements if not s.startswith("CREATE")]
+    if parallel <= 1 or connection.in_atomic_block:
+        # Inside a transaction (which holds the tables' locks and the uncommitted rows) other
+        # connections would wait for it forever: build everything here, one after another.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for statement in [*indexes, *constraints]:
+                cursor.execute(statement)
+            for table in tables:
+                cursor.execute(f'ANALYZE "{table}"')
+        return
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        list(pool.map(run, indexes))  # foreign keys validate faster with the indexes in place
+        list(pool.map(run, constraints))
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')

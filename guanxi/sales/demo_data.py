@@ -41,6 +41,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from guanxi.customers.demo_data import MONTH_WEIGHT, SURNAMES, TITLES, company, mobile
+from guanxi.dataio.bulk import restore_indexes, suspend_indexes
 
 # Loads at least this big (opportunities) rebuild indexes and foreign keys once instead of per row.
 BULK_THRESHOLD = 100_000
@@ -607,35 +608,6 @@ def _snapshots(gen: _Generator) -> int:
 
 # --- PostgreSQL bulk-load helpers ---------------------------------------------------------------------
 
-def _suspend_pg(tables: Iterable[str]) -> list[str]:
-    """Drop secondary indexes and foreign keys of ``tables``; returns the statements that restore them."""
-    restore: list[str] = []
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses tables with pending deferred checks
-        for table in tables:
-            cursor.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass "
-                "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", [table])
-            for name, definition in cursor.fetchall():
-                cursor.execute(f"DROP INDEX {name}")
-                restore.append(definition)
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-                           [table])
-            for name, definition in cursor.fetchall():
-                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-                restore.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-    return restore
-
-
-def _restore_pg(statements: Sequence[str], tables: Iterable[str]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for statement in statements:
-            cursor.execute(statement)
-        for table in tables:
-            cursor.execute(f'ANALYZE "{table}"')
-
-
 def _fix_sequences(tables: Iterable[str]) -> None:
     if connection.vendor != "postgresql":
         return
@@ -691,7 +663,7 @@ def generate(
                          activities_per_opportunity=activities_per_opportunity)
         gen.product_names = names
         rng = gen.rng
-        restore = _suspend_pg(TABLES) if big else []
+        restore = suspend_indexes(TABLES) if big else []
         leads = gen.w["sales_lead"]
         size_norm = 1.0 / 1.585  # E[√min(Pareto(1.3), 30)]: keeps the mean number of deals per account as asked
         for index, (account_id, owner_id, short, industry) in enumerate(rows):
@@ -721,7 +693,7 @@ def generate(
         gen.flush()
         _fix_sequences(("sales_lead", "sales_opportunity", "sales_activity", "sales_callplan"))
         if restore:
-            _restore_pg(restore, TABLES)
+            restore_indexes(restore, TABLES)
         counts = {table.removeprefix("sales_"): writer.count for table, writer in gen.w.items()}
         counts["products"] = len(products)
         counts["targets"] = _targets(gen)

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 from guanxi.users.ownership import OwnedModel
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 class BilingualName(models.Model):
@@ -78,7 +77,7 @@ class PriceList(TimeStampedModel):
 class PriceListItem(models.Model):
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    unit_price = models.DecimalField(_("unit price"), max_digits=18, decimal_places=2)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["price_list", "product"], name="uniq_price_list_product")]
@@ -209,7 +208,7 @@ class Opportunity(OwnedModel):
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities")
     # Denormalised from the stage for the board and the forecast (kept in step by the services).
     is_open = models.BooleanField(default=True, editable=False)
-    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     probability = models.PositiveSmallIntegerField(
         _("probability %"), null=True, blank=True, validators=[MaxValueValidator(100)],
@@ -256,7 +255,7 @@ class OpportunityLine(models.Model):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3, default=Decimal("1"))
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    unit_price = models.DecimalField(_("unit price"), max_digits=18, decimal_places=2)
     discount_pct = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=Decimal("0"))
 
     class Meta:
@@ -440,7 +439,7 @@ class Target(TimeStampedModel, VersionedModel):
     period = models.CharField(_("period"), max_length=8, choices=TargetPeriod.choices)
     period_start = models.DateField(_("period start"))
     measure = models.CharField(_("measure"), max_length=8, choices=TargetMeasure.choices, default=TargetMeasure.AMOUNT)
-    value = models.DecimalField(_("target"), **MONEY)
+    value = models.DecimalField(_("target"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -465,8 +464,8 @@ class ForecastSnapshot(models.Model):
     month = models.DateField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey("users.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    weighted = models.DecimalField(**MONEY)
-    best_case = models.DecimalField(**MONEY)
+    weighted = models.DecimalField(max_digits=18, decimal_places=2)
+    best_case = models.DecimalField(max_digits=18, decimal_places=2)
     deals = models.PositiveIntegerField(default=0)
     taken_at = models.DateTimeField()
 

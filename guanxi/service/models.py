@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import TimeStampedModel, VersionedModel
 from guanxi.users.ownership import OwnedModel
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 # --- Working calendar (business hours for SLAs) ------------------------------------------------------
@@ -173,7 +172,7 @@ class Complaint(OwnedModel):
     responsible_person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,
                                            on_delete=models.SET_NULL, related_name="+")
     root_cause = models.TextField(_("root cause"), blank=True, max_length=5000)
-    compensation = models.DecimalField(_("compensation"), **MONEY, null=True, blank=True)
+    compensation = models.DecimalField(_("compensation"), max_digits=18, decimal_places=2, null=True, blank=True)
     compensation_currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     resolution = models.TextField(_("resolution"), blank=True, max_length=5000)
     customer_confirmation = models.TextField(_("customer's confirmation"), blank=True, max_length=2000)
