@@ -263,6 +263,11 @@ def recompute_all(today: date | None = None, *, progress: Callable[[float, str],
             report(95, "stored")
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        if connection.vendor == "postgresql" and changed > max(10_000, accounts // 10):
+            # A big change of tiers (a first run, a new cut-off) leaves the planner believing the old
+            # distribution until autovacuum gets there: a list filtered by tier then joined from the
+            # wrong side (measured at 1M accounts: 0.5 s instead of 10 ms). Refresh it now.
+            cursor.execute(f"ANALYZE {AccountClassification._meta.db_table}")
     seconds = time.perf_counter() - t0
     ClassificationRun.objects.filter(pk=run.pk).update(seconds=seconds)
     return RecomputeResult(accounts=accounts, ranked=ranked, rows_changed=changed, seconds=seconds, run=run)
