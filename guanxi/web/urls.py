@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.web import views
+from guanxi.web import notifications_views, views
 
 app_name = "web"
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("trash/", views.trash, name="trash"),
     path("trash/<str:object_type>/<int:object_id>/restore/", views.trash_restore, name="trash_restore"),
+    path("notifications/", notifications_views.notification_list, name="notifications"),
+    path("notifications/bell/", notifications_views.notification_bell, name="notifications_bell"),
+    path("notifications/read/", notifications_views.notification_read, name="notifications_read"),
+    path("notifications/preferences/", notifications_views.notification_preferences, name="notification_preferences"),
 ]
