@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -27,7 +28,10 @@ class TimelineItem:
     url: str | None = None
 
 
-Provider = Callable[[Account, int], list[TimelineItem]]
+# provider(account, limit, actor): the account's latest items, in ONE query. ``actor`` is who looks
+# (None: no restriction, e.g. a job): providers of records with their own owner keep only what
+# ``visible_to(actor, …)`` lets through — seeing an account does not mean seeing all its deals.
+Provider = Callable[[Account, int, Any], list[TimelineItem]]
 _PROVIDERS: dict[str, Provider] = {}
 
 
@@ -35,16 +39,16 @@ def register_timeline_provider(name: str, provider: Provider) -> None:
     _PROVIDERS[name] = provider
 
 
-def account_timeline(account: Account, *, limit: int = 50, kinds: set[str] | None = None) -> list[TimelineItem]:
+def account_timeline(account: Account, *, limit: int = 50, kinds: set[str] | None = None, actor: Any = None) -> list[TimelineItem]:
     items: list[TimelineItem] = []
     for name, provider in _PROVIDERS.items():
         if kinds is None or name in kinds:
-            items.extend(provider(account, limit))
+            items.extend(provider(account, limit, actor))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
 
 
-def _audit_items(account: Account, limit: int) -> list[TimelineItem]:
+def _audit_items(account: Account, limit: int, actor: Any = None) -> list[TimelineItem]:
     ct = ContentType.objects.get_for_model(Account)
     entries = AuditEntry.objects.filter(content_type=ct, object_id=account.pk).order_by("-at", "-id")[:limit]
     result = []
@@ -54,7 +58,7 @@ def _audit_items(account: Account, limit: int) -> list[TimelineItem]:
     return result
 
 
-def _order_items(account: Account, limit: int) -> list[TimelineItem]:
+def _order_items(account: Account, limit: int, actor: Any = None) -> list[TimelineItem]:
     from guanxi.core.money import Money
 
     orders = Order.objects.filter(account_id=account.pk).order_by("-order_date", "-id")[:limit]

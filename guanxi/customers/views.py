@@ -215,7 +215,7 @@ def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
         context["users"] = User.objects.filter(is_active=True).exclude(pk=account.owner_id).order_by("username")  # type: ignore[misc]
         context["teams"] = Team.objects.order_by("name")
     if tab == "timeline":
-        context["items"] = account_timeline(account, limit=100)
+        context["items"] = account_timeline(account, limit=100, actor=request.user)
     return render(request, f"customers/partials/tab_{tab}.html", context)
 
 

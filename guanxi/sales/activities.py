@@ -264,13 +264,15 @@ def account_activities(account: Account, *, actor: User | None = None) -> QueryS
         Coalesce("done_at", "due_at", "created_at").desc(), F("id").desc())
 
 
-def timeline_items(account: Account, limit: int) -> list[Any]:
+def timeline_items(account: Account, limit: int, actor: Any = None) -> list[Any]:
     """The 360° timeline provider (``guanxi.customers.timeline``): activities and logged calls of
-    the account, newest first, in ONE query (the call plan comes with its activity)."""
+    the account that the viewer may see, newest first, in ONE query (the call plan comes with its
+    activity)."""
     from guanxi.customers.timeline import TimelineItem
 
+    qs = Activity.objects.filter(account_id=account.pk)
     rows = (
-        Activity.objects.filter(account_id=account.pk)
+        (qs if actor is None else visible_to(actor, qs))
         .select_related("owner", "call_plan")
         .annotate(at=Coalesce("done_at", "due_at", "created_at"))
         .order_by(F("at").desc(), F("id").desc())[:limit]

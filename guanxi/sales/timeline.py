@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -10,6 +13,7 @@ from guanxi.core.money import Money
 from guanxi.customers.models import Account
 from guanxi.customers.timeline import TimelineItem
 from guanxi.sales.models import Opportunity, StageChange
+from guanxi.users.visibility import visible_to
 
 
 def _url(pk: int) -> str | None:
@@ -19,9 +23,13 @@ def _url(pk: int) -> str | None:
         return None
 
 
-def opportunity_items(account: Account, limit: int) -> list[TimelineItem]:
-    """Opportunities of the account, newest first (one query)."""
-    rows = (Opportunity.objects.filter(account_id=account.pk).select_related("stage", "owner")
+def _visible(actor: Any, qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    return qs if actor is None else visible_to(actor, qs)
+
+
+def opportunity_items(account: Account, limit: int, actor: Any = None) -> list[TimelineItem]:
+    """Opportunities of the account the viewer may see, newest first (one query)."""
+    rows = (_visible(actor, Opportunity.objects.filter(account_id=account.pk)).select_related("stage", "owner")
             .order_by("-created_at", "-id")[:limit])
     return [
         TimelineItem(
@@ -34,11 +42,11 @@ def opportunity_items(account: Account, limit: int) -> list[TimelineItem]:
     ]
 
 
-def stage_change_items(account: Account, limit: int) -> list[TimelineItem]:
-    """Stage moves of the account's opportunities (the first placement is the creation, shown by
-    ``opportunity_items``), newest first (one query)."""
-    rows = (StageChange.objects.filter(opportunity__account_id=account.pk, opportunity__deleted_at__isnull=True,
-                                       from_stage__isnull=False)
+def stage_change_items(account: Account, limit: int, actor: Any = None) -> list[TimelineItem]:
+    """Stage moves of the account's opportunities the viewer may see (the first placement is the
+    creation, shown by ``opportunity_items``), newest first (one query)."""
+    visible = _visible(actor, Opportunity.objects.filter(account_id=account.pk)).values("pk")
+    rows = (StageChange.objects.filter(opportunity_id__in=visible, from_stage__isnull=False)
             .select_related("opportunity", "from_stage", "to_stage", "changed_by").order_by("-changed_at", "-id")[:limit])
     return [
         TimelineItem(
