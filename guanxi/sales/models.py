@@ -447,8 +447,14 @@ class Target(TimeStampedModel, VersionedModel):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         constraints = [
-            models.UniqueConstraint(fields=["scope", "team", "user", "period", "period_start", "measure"],
-                                    name="uniq_target", nulls_distinct=False),
+            # One target per subject, period and measure. Partial unique indexes (one per scope)
+            # rather than NULLS NOT DISTINCT, which SQLite does not have.
+            models.UniqueConstraint(fields=["period", "period_start", "measure"], condition=Q(scope="company"),
+                                    name="uniq_target_company"),
+            models.UniqueConstraint(fields=["team", "period", "period_start", "measure"], condition=Q(scope="team"),
+                                    name="uniq_target_team"),
+            models.UniqueConstraint(fields=["user", "period", "period_start", "measure"], condition=Q(scope="user"),
+                                    name="uniq_target_user"),
             models.CheckConstraint(
                 condition=(Q(scope="company", team__isnull=True, user__isnull=True)
                            | Q(scope="team", team__isnull=False, user__isnull=True)
