@@ -22,7 +22,6 @@ from guanxi.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 from guanxi.users.ownership import OwnedModel
 
 
-
 class BilingualName(models.Model):
     """A configurable label kept in both languages (administrators type both)."""
 

@@ -155,13 +155,13 @@ def _link_choices(actor: User, account_id: int | None, current: Activity | None)
 def _prefill(actor: User, request: HttpRequest) -> dict[str, Any]:
     """?account= ?contact= ?opportunity= (only links the actor may see; others are ignored)."""
     initial: dict[str, Any] = {}
-    opportunity = visible_to(actor, Opportunity.objects.all()).filter(pk=_int(request.GET.get("opportunity"))).first()
+    opportunity = visible_to(actor, Opportunity.objects.all()).filter(pk=_int(request.GET.get("opportunity")) or 0).first()
     if opportunity is not None:
         initial.update(opportunity_id=opportunity.pk, account_id=opportunity.account_id)
     account_id = _int(request.GET.get("account"))
     if "account_id" not in initial and account_id and visible_to(actor, Account.objects.filter(pk=account_id)).exists():
         initial["account_id"] = account_id
-    contact = visible_to(actor, Contact.objects.all()).filter(pk=_int(request.GET.get("contact"))).first()
+    contact = visible_to(actor, Contact.objects.all()).filter(pk=_int(request.GET.get("contact")) or 0).first()
     if contact is not None:
         initial["contact_id"] = contact.pk
         if "account_id" not in initial:
@@ -300,7 +300,7 @@ def call_plan_create(request: HttpRequest) -> HttpResponse:
             account = lifecycle.get_visible(actor, Account, _int(request.GET.get("account")))
     industry = (account.industry if account is not None else "") or ""
     library = list(spin.question_library(actor, industry if account is not None else None))
-    initial = {"kind": ActivityKind.VISIT}
+    initial: dict[str, Any] = {"kind": ActivityKind.VISIT}
     if opportunity is not None:
         initial["subject"] = _("Visit: %(name)s") % {"name": opportunity.name}
     form = CallPlanForm(request.POST or None, library=library, with_activity=activity is None, initial=initial)

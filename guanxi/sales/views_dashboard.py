@@ -146,8 +146,9 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     accuracy = forecast.forecast_accuracy(actor, months=6, team=team, user=user, end=today)
     drill_month = None
     deals: list[Any] = []
-    if request.GET.get("month"):
-        drill_month = period_start(_parse_date(request.GET.get("month") + "-01" if len(request.GET["month"]) == 7 else request.GET.get("month"), first), "month")
+    raw_month = request.GET.get("month", "")
+    if raw_month:
+        drill_month = period_start(_parse_date(f"{raw_month}-01" if len(raw_month) == 7 else raw_month, first), "month")
         if first <= drill_month < add_months(first, months):
             deals = list(forecast.forecast_deals(actor, drill_month, team=team, user=user, first_month=first)[:200])
             for deal in deals:

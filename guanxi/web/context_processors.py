@@ -16,10 +16,12 @@ NAVIGATION = [
     ("customers:order_list", _("Orders"), ()),
     ("customers:pool", _("Public pool"), ()),
     ("customers:duplicates", _("Duplicates"), ("customers:account_merge",)),
-    ("sales:my_day", _("My day"), ("sales:calendar", "sales:activity_detail", "sales:activity_create", "sales:call_plan")),
+    ("sales:my_day", _("My day"), ("sales:calendar", "sales:activity_detail", "sales:activity_create", "sales:activity_edit",
+                                          "sales:call_plan_create", "sales:call_plan_log", "sales:spin_library")),
     ("sales:board", _("Pipeline"), ("sales:board_pipeline", "sales:opportunity_list", "sales:opportunity_detail")),
     ("sales:lead_list", _("Leads"), ("sales:lead_detail", "sales:lead_convert")),
     ("sales:dashboard", _("Sales dashboard"), ("sales:forecast", "sales:targets", "sales:call_quality")),
+    ("approvals:inbox", _("Approvals"), ("approvals:request_detail", "approvals:flows")),
     ("web:jobs", _("Jobs"), ("web:job_detail",)),
     ("web:trash", _("Trash"), ()),
 ]
