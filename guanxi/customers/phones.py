@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -15,10 +16,10 @@ DEFAULT_REGION = "CN"
 # phonenumbers' own CN patterns directly instead of running its general parser (~45 µs a number,
 # a tenth of an import's time per row). Anything else goes through phonenumbers; a test checks both
 # agree on many generated numbers.
-_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-_CN_MOBILE = re.compile(_CN.mobile.national_number_pattern)  # type: ignore[union-attr]
-_CN_FIXED = re.compile(_CN.fixed_line.national_number_pattern)  # type: ignore[union-attr]
-_CN_FIXED_LENGTHS = frozenset(_CN.fixed_line.possible_length)  # type: ignore[union-attr]
+_CN: Any = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_MOBILE = re.compile(str(_CN.mobile.national_number_pattern))
+_CN_FIXED = re.compile(str(_CN.fixed_line.national_number_pattern))
+_CN_FIXED_LENGTHS = frozenset(_CN.fixed_line.possible_length)
 _SEPARATORS = str.maketrans("", "", " -().")
 _PLAIN = re.compile(r"\+?[0-9]{7,16}")
 

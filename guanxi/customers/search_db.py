@@ -176,7 +176,7 @@ class SearchContains(Lookup):  # type: ignore[type-arg]
             return f"{pk} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [f'"{literal}"']  # noqa: S608 - names from the model
         if len(literal) < 3 and "|" not in literal:
             lhs = f"substr({lhs}, 1, instr({lhs}, '{NAMES_END_PART}'))"
-            lhs_params = [*lhs_params, *lhs_params]
+            lhs_params = (*lhs_params, *lhs_params)
         return f"{lhs} LIKE %s ESCAPE '\\'", [*lhs_params, like]
 
 

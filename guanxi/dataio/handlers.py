@@ -24,7 +24,7 @@ def _refers_to(model: type[models.Model], target: type[models.Model]) -> bool:
     """Whether a row of ``model`` can stop a row of ``target`` from being deleted: a foreign key that
     protects or restricts it (SET_NULL and CASCADE references never block a purge)."""
     blocking = (models.PROTECT, models.RESTRICT)
-    return any(f.many_to_one and f.related_model is target and f.remote_field.on_delete in blocking  # type: ignore[union-attr]
+    return any(f.many_to_one and f.related_model is target and getattr(f.remote_field, "on_delete", None) in blocking
                for f in model._meta.get_fields())
 
 
