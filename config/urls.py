@@ -14,6 +14,7 @@ urlpatterns = [
     path("calendar/", include("guanxi.sales.feed_urls")),
     path("service/", include("guanxi.service.urls")),
     path("feedback/", include("guanxi.service.public_urls")),
+    path("approvals/", include("guanxi.approvals.urls")),
 ]
 
 handler403 = "guanxi.web.views.error_403"

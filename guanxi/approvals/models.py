@@ -89,6 +89,9 @@ class ApprovalRequest(TimeStampedModel):
                                                name="one_pending_approval_per_object")]
         indexes = [models.Index(fields=["state", "step_started_at"]), models.Index(fields=["content_type", "object_id"])]
 
+    def __str__(self) -> str:
+        return self.summary or f"{self.action} #{self.pk}"
+
 
 class Decision(models.TextChoices):
     APPROVE = "approve", _("Approve")
