@@ -23,8 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import TimeStampedModel, VersionedModel
 from guanxi.users.ownership import OwnedModel
 
-
-
 # --- Working calendar (business hours for SLAs) ------------------------------------------------------
 
 class WorkingCalendar(TimeStampedModel):

@@ -3,5 +3,9 @@ feedback form, a complaint's private status page, and survey answer pages (singl
 
 from django.urls import path  # noqa: F401
 
+from guanxi.service import survey_public_urls
+
 app_name = "public_service"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns: list = [  # type: ignore[type-arg]
+    *survey_public_urls.urlpatterns,
+]

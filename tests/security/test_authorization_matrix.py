@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from guanxi.customers.models import Account, Contact, Order
 from guanxi.web.middleware import PUBLIC_PREFIXES
@@ -49,6 +49,17 @@ PUBLIC_ROUTES = {
 }
 # Arguments for public routes that take some (an unknown token: the route still answers, with 404).
 PUBLIC_ROUTE_KWARGS: dict[str, dict[str, str]] = {"calendar:feed": {"token": "unknown-token"}}
+
+# The survey answer page (guanxi/service/survey_public_urls.py), once public_urls splices it in.
+try:
+    reverse("public_service:survey_answer", kwargs={"token": "unknown-token"})
+except NoReverseMatch:
+    pass
+else:
+    PUBLIC_ROUTES["public_service:survey_answer"] = (
+        "a customer's survey answer page: the secret single-use token in the URL is the credential (unknown, used or expired: 404/410)"
+    )
+    PUBLIC_ROUTE_KWARGS["public_service:survey_answer"] = {"token": "unknown-token"}
 # Path prefixes the login-required middleware lets through: the API answers 401 itself (checked
 # operation by operation below) and static files are not secret.
 PUBLIC_PREFIX_REASONS = {
