@@ -8,6 +8,32 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
-        # Surveys and follow-ups: visibility delegates, 360° timeline providers, notification kinds,
-        # webhook events and periodic jobs register on import.
-        from guanxi.service import surveys_ready  # noqa: F401
+        from guanxi.approvals.registry import register_action
+        from guanxi.customers.timeline import register_timeline_provider
+        from guanxi.dataio import webhooks
+
+        # sla: its periodic escalation job registers on import; surveys_ready: surveys and
+        # follow-up visits (delegates, timeline providers, notification kinds, jobs).
+        from guanxi.service import complaint_compensation, complaint_notify, complaint_timeline, complaints, sla, surveys_ready  # noqa: F401
+        from guanxi.service.models import ComplaintAttachment, ComplaintEvent
+        from guanxi.users.notifications import register_kind
+        from guanxi.users.visibility import register_delegate
+
+        # A complaint's history and files are visible exactly when the complaint is.
+        register_delegate(ComplaintEvent, via="complaint")
+        register_delegate(ComplaintAttachment, via="complaint")
+        register_timeline_provider("complaint", complaint_timeline.complaint_items)
+        for code, label, in_app, email in complaint_notify.KINDS:
+            register_kind(code, label, in_app=in_app, email=email)
+        webhooks.register_event("complaint.created", _("Complaint filed"))
+        webhooks.register_event("complaint.closed", _("Complaint closed"))
+        register_action(
+            complaints.COMPENSATION_ACTION, _("Complaint compensation"),
+            fields={"compensation": "money"},
+            on_approved=complaint_compensation.on_compensation_approved,
+            on_rejected=complaint_compensation.on_compensation_rejected,
+            on_returned=complaint_compensation.on_compensation_returned,
+            describe=complaint_compensation.describe,
+            can_view=complaint_compensation.can_view_complaint,
+            url=lambda c: complaint_notify.complaint_url(c.pk),
+        )

@@ -50,6 +50,16 @@ PUBLIC_ROUTES = {
 # Arguments for public routes that take some (an unknown token: the route still answers, with 404).
 PUBLIC_ROUTE_KWARGS: dict[str, dict[str, str]] = {"calendar:feed": {"token": "unknown-token"}}
 
+# The public complaint form and its private status page (guanxi/service/public_views.py).
+PUBLIC_ROUTES["public_service:feedback"] = (
+    "the public complaint and feedback form (honeypot, rate limit per address, size- and type-checked attachments)"
+)
+PUBLIC_ROUTES["public_service:status"] = (
+    "a complaint's private status page: the secret random token in the URL is the credential (unknown: 404); "
+    "shows the state and the messages staff marked public, never internal notes"
+)
+PUBLIC_ROUTE_KWARGS["public_service:status"] = {"public_token": "00000000-0000-0000-0000-000000000000"}
+
 # The survey answer page (guanxi/service/survey_public_urls.py), once public_urls splices it in.
 try:
     reverse("public_service:survey_answer", kwargs={"token": "unknown-token"})

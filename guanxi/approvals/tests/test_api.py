@@ -36,7 +36,7 @@ def test_administrator_creates_a_flow_with_a_condition_and_steps(client, alice, 
     r = client.put(f"/api/v1/approvals/flows/{flow['id']}/steps", {"step_ids": step_ids[::-1]}, content_type="application/json")
     assert [s["approver_kind"] for s in r.json()["steps"]] == ["manager_chain", "role"]
     assert client.delete(f"/api/v1/approvals/flows/{flow['id']}").status_code == 204
-    assert not ApprovalFlow.objects.exists()
+    assert not ApprovalFlow.objects.filter(pk=flow["id"]).exists()
 
 
 def test_flows_are_for_administrators_only(client, carol, action, make_flow):

@@ -77,14 +77,14 @@ def test_administrator_creates_a_flow_on_the_flows_page(client, alice, action):
         "steps-2-approver_kind": "", "steps-2-rule": "any",
     })
     assert r.status_code == 302, r.content.decode()[:3000]
-    flow = ApprovalFlow.objects.get()
+    flow = ApprovalFlow.objects.get(action=action)
     assert flow.condition == {"field": "compensation", "op": "gt", "value": "5000"}
     assert list(flow.steps.values_list("position", "approver_kind", "levels", "remind_after_hours")) == [
         (1, "role", 1, 24), (2, "manager_chain", 2, 8)]
     html = client.get(reverse("approvals:flows")).content.decode()
     assert "大额赔偿" in html and "compensation &gt; 5000" in html
     assert client.post(reverse("approvals:flow_toggle", args=[flow.pk])).status_code == 302
-    assert not ApprovalFlow.objects.get().active
+    assert not ApprovalFlow.objects.get(action=action).active
 
 
 def test_a_flow_without_steps_is_refused_on_the_page(client, alice, action):
@@ -92,7 +92,7 @@ def test_a_flow_without_steps_is_refused_on_the_page(client, alice, action):
         "action": action, "name": "无步骤", "priority": "0", "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0",
         "steps-0-approver_kind": "", "steps-0-rule": "any",
     })
-    assert r.status_code == 422 and not ApprovalFlow.objects.exists()
+    assert r.status_code == 422 and not ApprovalFlow.objects.filter(action=action).exists()
 
 
 def test_flows_page_is_for_administrators(client, bob):
