@@ -91,6 +91,26 @@ def _scope_q(user: User, scope: str, prefix: str = "") -> Q | None:
 SHARE_LIST_LIMIT = 5000
 
 
+def _all_shared_ids(user: User) -> dict[int, dict[int, bool]] | None:
+    """Everything shared with the user or their teams, by content type, read once per request;
+    None when there is more than ``SHARE_LIST_LIMIT`` (then each kind is read on its own)."""
+    cached: dict[str, Any] = user.__dict__.setdefault("_gx_all_shares", {})
+    if "rows" not in cached:
+        rows = list(
+            Share.objects.filter(Q(user_id=user.pk) | Q(team_id__in=_team_ids(user)))
+            .values_list("content_type_id", "object_id", "can_edit")[: SHARE_LIST_LIMIT + 1]
+        )
+        if len(rows) > SHARE_LIST_LIMIT:
+            cached["rows"] = None
+        else:
+            by_type: dict[int, dict[int, bool]] = {}
+            for content_type_id, object_id, can_edit in rows:
+                ids = by_type.setdefault(content_type_id, {})
+                ids[object_id] = ids.get(object_id, False) or can_edit
+            cached["rows"] = by_type
+    return cached["rows"]  # type: ignore[no-any-return]
+
+
 def _shared_ids(user: User, model: type[Model]) -> dict[int, bool] | None:
     """Ids shared with the user or their teams → editable?, read once per request and model.
 
@@ -100,6 +120,9 @@ def _shared_ids(user: User, model: type[Model]) -> dict[int, bool] | None:
     """
     cache: dict[str, dict[int, bool] | None] = user.__dict__.setdefault("_gx_shares", {})
     key = object_type(model)
+    every = _all_shared_ids(user)
+    if every is not None:  # one query for every kind of record (a page shows several kinds)
+        return every.get(ContentType.objects.get_for_model(model).pk, {})
     if key not in cache:
         rows = list(
             Share.objects.filter(content_type=ContentType.objects.get_for_model(model))
