@@ -1,6 +1,9 @@
-"""Service web pages at /service/ (namespace "service")."""
+"""Service web pages at /service/ (namespace "service").
 
-from django.urls import path  # noqa: F401
+Complaints live in urls_complaints; surveys, follow-up visits and the service dashboard in urls_care.
+"""
+
+from guanxi.service import urls_care, urls_complaints
 
 app_name = "service"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns = [*urls_complaints.urlpatterns, *urls_care.urlpatterns]
