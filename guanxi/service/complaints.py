@@ -366,4 +366,6 @@ def complaint_assign(*, actor: User, complaint: Complaint, new_owner: User, vers
 
 @transaction.atomic
 def complaint_delete(*, actor: User, complaint: Complaint, version: int | None = None) -> Complaint:
+    """Soft delete; refused while compensation waits for approval (the approver decides on a live record)."""
+    _locked_copy(actor, complaint, version)
     return lifecycle.record_delete(actor=actor, obj=complaint, version=version)

@@ -4,7 +4,8 @@ demo and the tests describe the same company.
   总公司 (HQ)
   ├── 销售部 Sales ── 华东 East (team East: bob manages carol)
   │                └─ 华北 West (team West: dave)
-  └── 客服部 Service (erin)
+  └── 客服部 Service (erin; her manager is bob, so her requests for approval — complaint
+                     compensation above ¥5,000 goes to "the requester's manager" — reach him)
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ ROLE_DEFAULTS: dict[str, tuple[str, str, bool]] = {
 ROLE_OBJECT_SCOPES: dict[tuple[str, str], tuple[str, str]] = {
     # Service agents serve every customer but change only what they own.
     (RoleCode.SERVICE_AGENT, "customers.account"): (Scope.ALL, Scope.OWN),
+    # ...and every complaint, whoever filed or owns it (the intake desk hands them round).
+    (RoleCode.SERVICE_AGENT, "service.complaint"): (Scope.ALL, Scope.OWN),
+    # ...and the people at those customers, so a complaint can name its contact.
+    (RoleCode.SERVICE_AGENT, "customers.contact"): (Scope.ALL, Scope.OWN),
 }
 
 
@@ -63,7 +68,7 @@ PEOPLE = [
     ("bob", "Bob 鲍勃", RoleCode.SALES_MANAGER, "east", None, ["East"], "zh-hans"),
     ("carol", "Carol 卡罗", RoleCode.SALES_REP, "east", "bob", ["East"], "zh-hans"),
     ("dave", "Dave 戴夫", RoleCode.SALES_REP, "west", None, ["West"], "en"),
-    ("erin", "Erin 艾琳", RoleCode.SERVICE_AGENT, "service", None, [], "zh-hans"),
+    ("erin", "Erin 艾琳", RoleCode.SERVICE_AGENT, "service", "bob", [], "zh-hans"),
     ("frank", "Frank 弗兰克", RoleCode.MARKETING, "hq", None, [], "en"),
     ("grace", "Grace 格蕾丝", RoleCode.READ_ONLY, "sales", None, [], "zh-hans"),
 ]

@@ -185,6 +185,9 @@ def test_compensation_above_5000_waits_for_managers_approval_and_locks_the_compl
     with pytest.raises(Conflict):
         c.refresh_from_db()
         complaints.complaint_update(actor=carol, complaint=c, version=c.version, data={"title": "改标题"})
+    with pytest.raises(Conflict) as exc:
+        complaints.complaint_delete(actor=carol, complaint=c, version=c.version)
+    assert exc.value.code == "complaint.locked"
     approvals.approval_decide(actor=bob, request=request, decision="approve", comment="同意")
     c.refresh_from_db()
     assert (c.state, c.compensation) == ("remedy_agreed", Decimal("8000.00"))
