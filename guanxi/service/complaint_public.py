@@ -32,10 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record
-from guanxi.core.errors import NotFound, ValidationFailed
+from guanxi.audit.services import audit_record, snapshot
+from guanxi.core.errors import Conflict, NotFound, ValidationFailed
 from guanxi.customers.models import Account, Contact, ContactAccount, Order
 from guanxi.customers.phones import normalise_phone
+from guanxi.service import complaint_flow as flow
 from guanxi.service import complaints
 from guanxi.service.models import Channel, Complaint, ComplaintAttachment, ComplaintEvent, ComplaintType, Severity
 from guanxi.users.models import RoleCode, User
@@ -217,3 +218,52 @@ def public_history(complaint: Complaint) -> list[PublicEntry]:
         entries.append(PublicEntry(at=at, kind="message" if kind == "public_message" else kind, state=to_state,
                                    text=note if kind == "public_message" else ""))
     return entries
+
+
+# --- the customer's answer on the status page ------------------------------------------------------
+
+ANSWER_COMMENT_MAX = 2000
+
+
+def awaits_customer(complaint: Complaint) -> bool:
+    """Resolved and not waiting for an approval: the customer may confirm it or say it is not solved."""
+    return complaint.state == flow.RESOLVED and not complaints.is_locked(complaint)
+
+
+@transaction.atomic
+def complaint_answer_public(*, token: Any, solved: bool, comment: str = "") -> Complaint:
+    """The customer's confirmation (DOMAIN §4: the customer, not the agent, says the problem is
+    solved) given through the private status link. ``solved`` moves resolved → confirmed with the
+    customer's words as the confirmation record; not solved reopens the complaint (counted) with the
+    customer's reason. Audited with no staff actor; the owner is notified like any move."""
+    try:
+        current = Complaint.objects.select_for_update().select_related("complaint_type").get(public_token=token, deleted_at__isnull=True)
+    except (Complaint.DoesNotExist, ValueError, ValidationError) as exc:
+        raise NotFound() from exc
+    comment = str(comment or "").strip()
+    if len(comment) > ANSWER_COMMENT_MAX:
+        raise ValidationFailed({"comment": [_("At most %(max)d characters.") % {"max": ANSWER_COMMENT_MAX}]})
+    if not awaits_customer(current):
+        raise Conflict(code="complaint.not_awaiting_customer",
+                       detail=_("This complaint is not waiting for your answer any more."))
+    if solved:
+        target = flow.CONFIRMED
+        changes: dict[str, Any] = {"customer_confirmation": comment or _("Confirmed by the customer on the status page.")}
+        note = ""
+    else:
+        if not comment:
+            raise ValidationFailed({"comment": [_("Tell us what is still not right, so we can take it up again.")]})
+        target = flow.ACKNOWLEDGED
+        changes = {}
+        note = _("Reopened by the customer: %(reason)s") % {"reason": comment}
+    from_state = current.state
+    changes.update(complaints.state_changes(current, target, timezone.now()))
+    before = snapshot(current)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.version += 1
+    current.save()
+    audit_record(actor=None, obj=current, action=Action.UPDATE, before=before)
+    complaints.event(current, None, "state", from_state=from_state, to_state=target, note=note)
+    complaints.customer_answered(current, from_state)
+    return current

@@ -252,6 +252,11 @@ def _tell_move(complaint: Complaint, actor: Any, from_state: str) -> None:
          params={"state": ComplaintState(complaint.state).label})
 
 
+def customer_answered(complaint: Complaint, from_state: str) -> None:
+    """The customer confirmed or reopened the complaint on the status page: tell its people."""
+    _tell_move(complaint, None, from_state)
+
+
 def _tell_responsible(complaint: Complaint, actor: Any, before_id: int | None) -> None:
     person = complaint.responsible_person if complaint.responsible_person_id else None
     if person is not None and complaint.responsible_person_id != before_id and person.pk != getattr(actor, "pk", None):

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from guanxi.core.errors import NotFound, ValidationFailed
+from guanxi.core.errors import Conflict, NotFound, ValidationFailed
 from guanxi.core.throttling import client_ip, hit
 from guanxi.service import complaint_public
 from guanxi.service.models import ComplaintState, ComplaintType
@@ -85,20 +85,58 @@ def feedback(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"{url}?new=1", status=303)
 
 
+class AnswerForm(forms.Form):
+    """The customer's answer to a resolved complaint: solved (confirm) or not (reopen, with a reason)."""
+
+    solved = forms.TypedChoiceField(choices=[("yes", _("Yes, it is solved")), ("no", _("No, it is not solved"))],
+                                    coerce=lambda v: v == "yes", widget=forms.RadioSelect, label=_("Is your problem solved?"))
+    comment = forms.CharField(required=False, max_length=complaint_public.ANSWER_COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+                              label=_("Your comment"), help_text=_("Required if it is not solved: tell us what is still wrong."))
+
+
+def _status_page(request: HttpRequest, complaint: Any, *, form: AnswerForm | None = None, status: int = 200,
+                 message: str = "") -> HttpResponse:
+    labels = dict(ComplaintState.choices)
+    awaits = complaint_public.awaits_customer(complaint)
+    response = render(request, "service/public/feedback_status.html", {
+        "complaint": complaint, "state_label": labels.get(complaint.state, complaint.state),
+        "history": complaint_public.public_history(complaint), "labels": labels,
+        "is_new": request.GET.get("new") == "1", "status_url": request.build_absolute_uri(request.path),
+        "answer_form": (form or AnswerForm()) if awaits else None, "message": message,
+        "answered": request.GET.get("answered") == "1",
+    }, status=status)
+    # The URL is the credential: keep it out of other sites' Referer headers and out of search
+    # engines. "same-origin", not "no-referrer": the latter makes browsers send ``Origin: null`` with
+    # the answer form's POST, which Django's CSRF check rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @login_not_required
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, public_token: Any) -> HttpResponse:
     try:
         complaint = complaint_public.complaint_by_token(public_token)
     except NotFound as exc:
         raise Http404() from exc
-    labels = dict(ComplaintState.choices)
-    response = render(request, "service/public/feedback_status.html", {
-        "complaint": complaint, "state_label": labels.get(complaint.state, complaint.state),
-        "history": complaint_public.public_history(complaint), "labels": labels,
-        "is_new": request.GET.get("new") == "1", "status_url": request.build_absolute_uri(request.path),
-    })
-    # The URL is the credential: keep it out of Referer headers and search engines.
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    if request.method != "POST":
+        return _status_page(request, complaint)
+    if hit(f"feedback-answer:{client_ip(request)}", rate_limit_per_hour() * 4, window=RATE_WINDOW) is not None:
+        return render(request, "service/public/feedback_limited.html", status=429)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, complaint, form=form, status=422)
+    try:
+        complaint_public.complaint_answer_public(token=complaint.public_token, solved=form.cleaned_data["solved"],
+                                                 comment=form.cleaned_data["comment"])
+    except ValidationFailed as exc:
+        for field, messages in exc.errors.items():
+            for text in messages:
+                form.add_error(field if field in form.fields else None, text)
+        return _status_page(request, complaint, form=form, status=422)
+    except Conflict as exc:
+        complaint.refresh_from_db()
+        return _status_page(request, complaint, status=409, message=str(exc.detail))
+    url = reverse("public_service:status", kwargs={"public_token": complaint.public_token})
+    return HttpResponseRedirect(f"{url}?answered=1", status=303)

@@ -3,8 +3,8 @@ and gets a tracking number and a private status link; erin (service agent, the i
 it, links it to the customer's account and handles it through every step of the procedure (DOMAIN
 §4: E, L → A, remedy and 分清责任 → resolution → the customer's confirmation → follow-up 回访 →
 closed). Her compensation above ¥5,000 locks the complaint and goes to bob, her manager, who
-approves it in his approvals inbox; erin carries on. The public side has no confirmation button, so
-erin records the customer's confirmation as the customer gave it (by phone). Closing schedules the
+approves it in his approvals inbox; erin carries on. Once it is resolved, the customer confirms it on
+the private status page (the customer, not the agent, says it is solved). Closing schedules the
 follow-up visit, which carol — the account's owner, who does the visit — sees on the account's 360°
 timeline next to the complaint erin sees there; the customer's status link shows the complaint
 closed."""
@@ -135,8 +135,13 @@ def test_a_customers_complaint_goes_through_every_step_with_bobs_approval(reques
     expect(page.get_by_test_id("locked-notice")).to_have_count(0)
     _move(page, "resolved", {"Resolution": "12 箱已补发并签收，赔偿款已付。"}, "Mark as resolved")
     expect(page.get_by_test_id("complaint-state")).to_have_text("Resolved")
-    _move(page, "confirmed", {"Customer's confirmation": "王先生电话确认已收到补发货物和赔偿，表示满意。"},
-          "Record the customer's confirmation")
+    # The customer confirms on the private status page.
+    customer.goto(status_url)
+    customer.get_by_label("Yes, it is solved").check()
+    customer.get_by_label("Your comment").fill("已收到补发货物和赔偿，满意。")
+    customer.get_by_role("button", name="Send my answer").click()
+    expect(customer.get_by_role("main")).to_contain_text("Thank you for your answer.")
+    page.reload()
     expect(page.get_by_test_id("complaint-state")).to_have_text("Confirmed by the customer")
     visit_at = (timezone.localtime() + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
     _move(page, "closed", {"Follow-up visit": visit_at.strftime("%Y-%m-%dT%H:%M")}, "Close and schedule the follow-up visit")

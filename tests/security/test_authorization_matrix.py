@@ -56,7 +56,8 @@ PUBLIC_ROUTES["public_service:feedback"] = (
 )
 PUBLIC_ROUTES["public_service:status"] = (
     "a complaint's private status page: the secret random token in the URL is the credential (unknown: 404); "
-    "shows the state and the messages staff marked public, never internal notes"
+    "shows the state and the messages staff marked public, never internal notes; once resolved, the customer "
+    "confirms or reopens it there (POST, CSRF-protected, rate-limited)"
 )
 PUBLIC_ROUTE_KWARGS["public_service:status"] = {"public_token": "00000000-0000-0000-0000-000000000000"}
 

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from guanxi.service import complaints
 from guanxi.service.models import Complaint, ComplaintAttachment
@@ -108,3 +109,48 @@ def test_a_known_customer_is_linked_but_never_revealed(client, carol, erin):
     c = Complaint.objects.get()
     assert (c.account, c.order) == (acc, order) and c.contact is not None
     assert "保密客户" not in client.get(r["Location"]).content.decode()
+
+
+def _resolved_public(client, erin):  # type: ignore[no-untyped-def]
+    r = _post(client)
+    c = Complaint.objects.get()
+    c.owner = erin
+    c.save(update_fields=["owner"])
+    return r["Location"].split("?")[0], f.handle_to(erin, c, "resolved")
+
+
+def test_the_customer_confirms_the_resolution_on_the_status_page(client, erin):
+    url, c = _resolved_public(client, erin)
+    response = client.get(url)
+    assert response["Referrer-Policy"] == "same-origin"  # the token never leaves in a Referer to another site
+    page = response.content.decode()
+    assert 'name="solved"' in page
+    r = client.post(url, {"solved": "yes", "comment": "新杯子收到了，谢谢"})
+    assert r.status_code == 303
+    c.refresh_from_db()
+    assert (c.state, c.customer_confirmation) == ("confirmed", "新杯子收到了，谢谢")
+    assert Notification.objects.filter(user=erin).exists()
+    assert 'name="solved"' not in client.get(url).content.decode()  # answered once; the form is gone
+    assert client.post(url, {"solved": "no", "comment": "again"}).status_code == 409
+    c.refresh_from_db()
+    assert c.state == "confirmed" and c.reopen_count == 0
+
+
+def test_the_customer_reopens_with_a_reason_and_the_reopen_is_counted(client, erin):
+    url, c = _resolved_public(client, erin)
+    with translation.override("en"):
+        r = client.post(url, {"solved": "no", "comment": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 422 and "still not right" in r.content.decode()
+    c.refresh_from_db()
+    assert c.state == "resolved"
+    assert client.post(url, {"solved": "no", "comment": "杯子还是漏水"}).status_code == 303
+    c.refresh_from_db()
+    assert (c.state, c.reopen_count, c.resolved_at) == ("acknowledged", 1, None)
+
+
+def test_the_status_page_offers_no_answer_before_resolution_and_refuses_one(client, erin):
+    r = _post(client)
+    url = r["Location"].split("?")[0]
+    assert 'name="solved"' not in client.get(url).content.decode()
+    assert client.post(url, {"solved": "yes"}).status_code == 409
+    assert Complaint.objects.get().state == "new"
