@@ -27,7 +27,7 @@ The flow administration services live in ``guanxi.approvals.flows`` and are re-e
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -222,6 +222,24 @@ def _no_approver(flow: ApprovalFlow, step: ApprovalStep) -> Conflict:
     ) % {"step": step.position, "flow": flow.name})
 
 
+# --- listeners: apps above the engine (webhooks in dataio) hear what happens to requests -------------
+
+_listeners: list[Callable[[str, ApprovalRequest], None]] = []
+
+
+def listen(callback: Callable[[str, ApprovalRequest], None]) -> None:
+    """Call ``callback(event, request)`` after each submission ("approval.requested"), decision
+    ("approval.decided") and cancellation ("approval.cancelled"). The engine imports nothing above
+    it; dataio's plug-in module registers the webhook sender here."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def _announce(event: str, request: ApprovalRequest) -> None:
+    for callback in list(_listeners):
+        callback(event, request)
+
+
 def _pending_conflict() -> Conflict:
     return Conflict(code="approval.pending", detail=_("An approval request for this record is already pending."))
 
@@ -264,6 +282,7 @@ def approval_submit(*, actor: User, action: str, obj: models.Model, payload: Map
     request.__dict__["_gx_target"] = obj
     audit_record(actor=actor, obj=request, action=Action.CREATE)
     _notify_awaited(request, approvers_for(request))
+    _announce("approval.requested", request)
     return request
 
 
@@ -330,6 +349,7 @@ def approval_decide(*, actor: User, request: ApprovalRequest, decision: str, com
     elif decision == Decision.APPROVE:
         _notify_awaited(req, approvers_for(req))
     _notify_requester(req, actor, comment)
+    _announce("approval.decided", req)
     return req
 
 
@@ -348,6 +368,7 @@ def approval_cancel(*, actor: User, request: ApprovalRequest) -> ApprovalRequest
     req.save()
     _audit(actor, req, before)
     _notify_requester(req, actor, "")
+    _announce("approval.cancelled", req)
     return req
 
 

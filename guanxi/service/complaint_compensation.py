@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy
 from guanxi.approvals.models import ApprovalRequest
 from guanxi.audit.models import Action
 from guanxi.audit.services import audit_record, snapshot
+from guanxi.dataio.webhooks import webhook_emit
 from guanxi.service import complaint_flow as flow
 from guanxi.service.complaint_notify import UPDATED_KIND, people, tell
 from guanxi.service.complaints import event, state_changes
+from guanxi.service.complaints import payload as complaint_payload
 from guanxi.service.models import Complaint
 from guanxi.users.visibility import can_see
 
@@ -50,6 +52,8 @@ def on_compensation_approved(request: ApprovalRequest) -> None:
     audit_record(actor=approver, obj=complaint, action=Action.UPDATE, before=before)
     tell(people(complaint, exclude=approver), complaint, kind=UPDATED_KIND,
          title=gettext_lazy("Compensation approved for complaint %(number)s"))
+    if complaint.state != from_state:
+        webhook_emit("complaint.state_changed", {**complaint_payload(complaint), "from_state": from_state})
 
 
 def _on_declined(request: ApprovalRequest, kind: str, title: Any) -> None:

@@ -85,7 +85,7 @@ def next_number(now: datetime | None = None) -> str:
     return f"{prefix}{seq:0{NUMBER_DIGITS}d}"
 
 
-def _payload(complaint: Complaint) -> dict[str, Any]:
+def payload(complaint: Complaint) -> dict[str, Any]:
     return {"id": complaint.pk, "number": complaint.number, "state": complaint.state, "severity": complaint.severity,
             "channel": complaint.channel, "complaint_type": complaint.complaint_type.code, "account_id": complaint.account_id,
             "opened_at": complaint.opened_at, "closed_at": complaint.closed_at, "reopen_count": complaint.reopen_count}
@@ -120,7 +120,7 @@ def complaint_created(complaint: Complaint, *, actor: Any, note: str = "") -> No
     if complaint.owner_id and complaint.owner_id != getattr(actor, "pk", None):
         tell([complaint.owner], complaint, kind=ASSIGNED_KIND,  # type: ignore[list-item]
              title=gettext_lazy("New complaint for you: %(number)s %(title)s"), key=f"complaint:{complaint.pk}:assigned")
-    webhook_emit("complaint.created", _payload(complaint))
+    webhook_emit("complaint.created", payload(complaint))
 
 
 @transaction.atomic
@@ -243,10 +243,11 @@ def _after_close(complaint: Complaint) -> None:
     invite = getattr(surveys, "on_complaint_closed", None)
     if invite is not None:
         invite(complaint)
-    webhook_emit("complaint.closed", _payload(complaint))
+    webhook_emit("complaint.closed", payload(complaint))
 
 
 def _tell_move(complaint: Complaint, actor: Any, from_state: str) -> None:
+    webhook_emit("complaint.state_changed", {**payload(complaint), "from_state": from_state})
     tell(people(complaint, exclude=actor), complaint, kind=UPDATED_KIND,
          title=gettext_lazy("Complaint %(number)s is now “%(state)s”"),
          params={"state": ComplaintState(complaint.state).label})

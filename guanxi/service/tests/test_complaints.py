@@ -226,3 +226,23 @@ def test_the_timeline_provider_costs_one_query(carol, django_assert_num_queries)
         f.complaint(carol, acc)
     with django_assert_num_queries(1):
         assert len(complaint_items(acc, 10)) == 3
+
+
+def test_webhooks_fire_on_complaint_moves_and_on_the_compensation_approval(alice, carol, bob, django_capture_on_commit_callbacks):
+    from guanxi.dataio import webhooks
+    from guanxi.dataio.models import WebhookDelivery
+
+    events = ["complaint.state_changed", "approval.requested", "approval.decided"]
+    webhooks.endpoint_create(actor=alice, url="https://hooks.example.com/h", events=events)
+    with django_capture_on_commit_callbacks(execute=True):
+        c = f.handle_to(carol, f.complaint(carol, f.account(carol)), "acknowledged")
+        c = f.move(carol, c, "remedy_agreed", {**f.PROCEDURE[1][1], "compensation": "8000", "responsible_person_id": carol.pk,
+                                               "responsible_department_id": carol.department_id})
+        approvals.approval_decide(actor=bob, request=approvals.pending_request_for(c), decision="approve", comment="同意")
+    sent = list(WebhookDelivery.objects.values_list("event", "payload"))
+    assert sorted(e for e, _ in sent) == ["approval.decided", "approval.requested", "complaint.state_changed", "complaint.state_changed"]
+    moves = sorted((p["from_state"], p["state"]) for e, p in sent if e == "complaint.state_changed")
+    assert moves == [("acknowledged", "remedy_agreed"), ("new", "acknowledged")]
+    [decided] = [p for e, p in sent if e == "approval.decided"]
+    assert (decided["state"], decided["decision"], decided["decided_by"], decided["object_id"]) == ("approved", "approve", bob.pk, c.pk)
+    assert decided["object_type"] == "service.complaint"
