@@ -178,7 +178,7 @@ def test_reopening_needs_a_reason_and_is_counted(client, carol):
     assert _move(c, complaint, "acknowledged", {"reopen_reason": "客户反映问题复发"}).status_code == 302
     complaint.refresh_from_db()
     assert (complaint.state, complaint.reopen_count) == ("acknowledged", 1)
-    assert "reopened once" in _page(c, complaint)
+    assert "reopened 1 time" in _page(c, complaint)
 
 
 def test_notes_public_messages_and_handing_over(client, carol, bob, erin):
