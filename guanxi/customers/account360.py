@@ -8,14 +8,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from guanxi.audit import lifecycle
+from guanxi.core.errors import NotFound
 from guanxi.core.money import Money
 from guanxi.customers.models import Account, Contact, Order, OrderStatus
 from guanxi.users.models import User
+from guanxi.users.visibility import visible_to
 
 CONTACTS_SHOWN = 20
 ORDERS_SHOWN = 20
@@ -33,20 +35,20 @@ class OrderSummary:
 
 
 def get_account_for_360(actor: User, pk: Any) -> Account:
-    """The account with everything its header needs, in one query."""
-    account = lifecycle.get_visible(actor, Account, pk)
-    # One more query for header relations rather than lazy loads scattered through the template.
-    return (
-        Account.objects.select_related("owner", "team", "department", "classification")
-        .prefetch_related("tags")
-        .get(pk=account.pk)
-    )
+    """The account with everything its header needs (owner, team, classification; tags in a second
+    query), read through the visibility function like ``lifecycle.get_visible``: not visible → NotFound."""
+    qs = Account.objects.select_related("owner", "team", "classification").prefetch_related("tags")
+    try:
+        return visible_to(actor, qs).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound() from exc
 
 
 def account_contacts(account: Account, *, limit: int = CONTACTS_SHOWN) -> tuple[list[Contact], int]:
-    qs = Contact.objects.filter(account_links__account_id=account.pk).select_related("owner").order_by("name_sort", "id")
-    # Always one count query, so the page's query count does not depend on how many contacts exist.
-    return list(qs[:limit]), qs.count()
+    # One query whatever the number of contacts: the total rides along on every row (COUNT(*) OVER ()).
+    qs = Contact.objects.filter(account_links__account_id=account.pk).order_by("name_sort", "id")
+    rows: list[Contact] = list(qs.annotate(total_linked=Window(Count("id")))[:limit])
+    return rows, (getattr(rows[0], "total_linked") if rows else 0)  # noqa: B009 - an annotation mypy cannot see
 
 
 def account_orders(account: Account, *, limit: int = ORDERS_SHOWN) -> list[Order]:

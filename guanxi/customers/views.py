@@ -6,9 +6,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.audit import lifecycle, sharing
@@ -23,6 +22,7 @@ from guanxi.customers.lists import ACCOUNT_LIST
 from guanxi.customers.models import Account
 from guanxi.customers.saved_views import saved_view_delete, saved_view_get, saved_view_save
 from guanxi.customers.timeline import account_timeline
+from guanxi.customers.views_listing import column_choices_html, only_shown, options_html, owner_names, rows_html
 from guanxi.users.models import Team, User
 from guanxi.users.visibility import editable_by
 
@@ -30,26 +30,6 @@ from guanxi.users.visibility import editable_by
 def _account_field(field: str) -> str:
     """Service error keys → form fields: custom.<key> errors belong to the cf_<key> inputs."""
     return "cf_" + field[len("custom."):] if field.startswith("custom.") else field
-
-
-def _account_cell(account: Account, column: str) -> object:
-    try:
-        cls = account.classification
-    except Account.classification.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
-        cls = None
-    if column in ("value_tier", "time_class", "process_class"):
-        return getattr(cls, f"get_{column}_display")() if cls else "—"
-    if column == "nature":
-        return account.get_nature_display()
-    if column == "owner":
-        return account.owner or _("Public pool")
-    if column == "team":
-        return account.team or "—"
-    if column in ("created", "updated"):
-        # Formatted here, in the user's zone: the template then prints strings only (a "cell.year"
-        # test per cell costs three failed lookups each for the 500 cells of a page).
-        return date_format(timezone.localtime(account.created_at if column == "created" else account.updated_at), "SHORT_DATETIME_FORMAT")
-    return getattr(account, column, "") or "—"
 
 
 def _filter_widgets(params: ListParams, users: list[User]) -> list[dict[str, object]]:
@@ -60,14 +40,14 @@ def _filter_widgets(params: ListParams, users: list[User]) -> list[dict[str, obj
         chosen = set(active.get(name, []))
         if flt.kind == "choice":
             widgets.append({"name": name, "label": flt.label, "kind": "choice",
-                            "options": [(v, label, v in chosen) for v, label in flt.choices]})
+                            "options_html": options_html((v, label, v in chosen) for v, label in flt.choices)})
         elif flt.kind == "date_range":
             widgets.append({"name": name, "label": flt.label, "kind": "date",
                             "from": active.get(f"{name}__from", [""])[0], "to": active.get(f"{name}__to", [""])[0]})
         elif name == "owner":
             options = [("me", _("Me"), "me" in chosen), ("none", _("Public pool"), "none" in chosen)]
             options += [(str(u.pk), str(u), str(u.pk) in chosen) for u in users]
-            widgets.append({"name": name, "label": flt.label, "kind": "choice", "options": options})
+            widgets.append({"name": name, "label": flt.label, "kind": "choice", "options_html": options_html(options)})
         elif flt.kind in ("text", "exact") or name == "tag":
             widgets.append({"name": name, "label": flt.label, "kind": "text", "value": next(iter(active.get(name, [])), "")})
     return widgets
@@ -87,21 +67,25 @@ def account_list(request: HttpRequest) -> HttpResponse:
     except ListParamError as exc:
         error = exc.detail
         params = ACCOUNT_LIST.parse({})
-    page = keyset_page_or_first(selectors.account_filtered(actor=request.user, params=params),  # type: ignore[arg-type]
-                                order=ACCOUNT_LIST.order(params), after=request.GET.get("after") or None, limit=50)
     columns = ACCOUNT_LIST.visible_columns(params)
+    order = ACCOUNT_LIST.order(params)
+    qs = only_shown(selectors.account_filtered(actor=request.user, params=params), columns, order)  # type: ignore[arg-type]
+    page = keyset_page_or_first(qs, order=order, after=request.GET.get("after") or None, limit=50)
     users = list(User.objects.filter(is_active=True).order_by("username").only("pk", "username", "display_name", "first_name", "last_name"))
     detail = reverse("customers:account_detail", args=[0]).replace("/0/", "/{}/")  # one reverse() per page, not per row
-    rows = [(a, detail.format(a.pk), [_account_cell(a, c.name) for c in columns]) for a in page.items]
     query = params.as_querydict()
     context = {
-        "page": page, "rows": rows, "columns": columns, "all_columns": ACCOUNT_LIST.columns, "params": params,
+        "page": page, "rows_html": rows_html(page.items, columns, detail, owner_names(page.items, users)),
+        "columns": columns, "all_columns": ACCOUNT_LIST.columns, "params": params,
         "q": params.filters.get("q", [""])[0],
         "sort": params.sort, "query": urlencode(query, doseq=True), "error": error,
         "filter_pairs": [(k, v) for k, vs in params.filters.items() for v in vs],
-        "saved_views": selectors.saved_views_for(actor=request.user, object_type="account"),  # type: ignore[arg-type]
+        "saved_views": selectors.saved_views_for(actor=request.user, object_type="account")  # type: ignore[arg-type]
+        .only("pk", "name", "shared", "owner_id"),
         "current_view": view, "active": any(k != "q" for k in params.filters),
         "users": users, "filter_widgets": _filter_widgets(params, users),
+        "column_choices_html": column_choices_html(ACCOUNT_LIST.columns, columns),
+        "owner_options_html": options_html((str(u.pk), u, False) for u in users),
     }
     template = "customers/partials/account_rows.html" if request.htmx else "customers/account_list.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=400 if error else 200)
@@ -184,15 +168,21 @@ def account_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 ACCOUNT_TABS = ("overview", "contacts", "orders", "timeline", "sharing")
+ACCOUNT_TAB_LABELS = {"overview": gettext_lazy("Overview"), "contacts": gettext_lazy("Contacts"), "orders": gettext_lazy("Orders"),
+                      "timeline": gettext_lazy("Timeline"), "sharing": gettext_lazy("Sharing")}
 
 
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360° page: header and tabs; each tab's body loads with htmx (account_tab)."""
     account = account360.get_account_for_360(request.user, pk)  # type: ignore[arg-type]
+    # (name, label, URL) per tab, built once here instead of a {% url %} and a chain of
+    # {% if %}/{% translate %} per tab in the template.
+    tab_url = reverse("customers:account_tab", args=[account.pk, "overview"]).replace("/overview/", "/{}/")
+    tabs = [(tab, ACCOUNT_TAB_LABELS[tab], tab_url.format(tab)) for tab in ACCOUNT_TABS]
     return render(
         request,
         "customers/account_detail.html",
-        {"account": account, "can_edit": editable_by(request.user, account), "tabs": ACCOUNT_TABS},
+        {"account": account, "can_edit": editable_by(request.user, account), "tabs": tabs},
     )
 
 
@@ -206,7 +196,8 @@ def account_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
         context["contacts"], context["contact_total"] = account360.account_contacts(account, limit=limit)
     if tab in ("overview", "orders"):
         context["summary"] = account360.order_summary(account)
-        context["orders"] = account360.account_orders(account, limit=5 if tab == "overview" else 50)
+    if tab == "orders":  # the overview shows totals and the chart, not the order lines
+        context["orders"] = account360.account_orders(account, limit=50)
     if tab == "overview":
         context["series"] = account360.monthly_series(account)
     if tab == "sharing":
