@@ -1,10 +1,15 @@
 """Importing accounts with their contacts (one row = an account, optionally with one contact).
 
-Rows are upserted on the key the user picks (credit code, external id or phone). Per batch, one
-query finds the existing records by key, one asks ``editable_queryset`` which of them the importer
-may change, a few more check the other unique values and the 查重 rule; then the new and changed
-accounts, contacts, links and audit entries are written with one bulk statement each
-(dataio.bulk: COPY + INSERT … SELECT … ON CONFLICT on PostgreSQL).
+Rows are upserted on the key the user picks (credit code, external id or phone). Per batch, a few
+queries read the existing records by key as plain values (no model instances: a re-import is
+mostly unchanged rows), ask ``editable_queryset`` which of them the importer may change, and check
+the other unique values and the 查重 rule; then the new accounts, contacts, links and audit entries
+are written with one COPY each (dataio.bulk), and the rows that change a record lock and re-read
+it before it is updated (no lost update).
+
+The work is split in a read-only plan (``plan_accounts``) and its writing (``write_planned``), so
+that on PostgreSQL the engine plans the next batch while this one is written (dataio.importing:
+``_BatchWriter``).
 
 Permissions are those of the services: new records belong to the importer (their team and
 department); an existing record is changed only if the importer may edit it, otherwise the row fails
@@ -13,13 +18,17 @@ with "exists, owned by X" (DOMAIN §1 查重). An empty cell never blanks a stor
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.audit.models import Action
+from guanxi.audit.services import _plain
 from guanxi.customers.dedupe import name_key
 from guanxi.customers.import_fields import (
     custom_field_specs,
@@ -34,10 +43,19 @@ from guanxi.customers.import_fields import (
 from guanxi.customers.models import Account, Contact, ContactAccount
 from guanxi.customers.search import refresh_search_fields as refresh_search
 from guanxi.customers.search import search_fields_for
-from guanxi.dataio.bulk import insert_rows, update_rows
+from guanxi.dataio.bulk import insert_rows, insert_values, update_rows
 from guanxi.dataio.importing import BatchOutcome, FieldSpec, ImportSpec, KeyOption, ValidRow, WriteContext, register_spec
 from guanxi.dataio.mapping import SYNONYMS
-from guanxi.dataio.writers import AuditBuffer, apply_changes, exists_message, new_instance, taken_message, upsert_rounds
+from guanxi.dataio.writers import (
+    AuditBuffer,
+    apply_changes,
+    base_changes,
+    created_changes,
+    exists_message,
+    new_instance,
+    taken_message,
+    upsert_rounds,
+)
 from guanxi.users.models import Scope
 from guanxi.users.visibility import editable_queryset, visible_to
 
@@ -133,42 +151,109 @@ def _owned(model: type[Any], ctx: WriteContext, now: Any, **values: Any) -> Any:
 
 
 def write_accounts(ctx: WriteContext, rows: list[ValidRow]) -> BatchOutcome:
+    return write_planned(ctx, plan_accounts(ctx, rows))
+
+
+@dataclass
+class RoundPlan:
+    """What one upsert round will do, decided from reads alone (no locks, no writes)."""
+
+    now: Any
+    creates: list[tuple[ValidRow, Account, dict[str, Any]]] = field(default_factory=list)
+    candidates: list[tuple[ValidRow, int, dict[str, Any]]] = field(default_factory=list)  # rows that would change their account
+    unchanged: list[tuple[ValidRow, int]] = field(default_factory=list)
+
+
+@dataclass
+class AccountsPlan:
+    out: BatchOutcome
+    first: RoundPlan | None
+    later: list[list[ValidRow]]  # rounds 2+, planned when written: they update what round 1 creates
+
+
+def plan_accounts(ctx: WriteContext, rows: list[ValidRow]) -> AccountsPlan:
+    """The read-only half of ``write_accounts``: the engine may run it on its own connection while
+    the previous batch is written (``ImportSpec.planner``)."""
     out = BatchOutcome()
-    for round_rows in upsert_rounds(rows, ctx.key.field):
-        _write_round(ctx, round_rows, out)
-    return out
+    rounds = upsert_rounds(rows, ctx.key.field)
+    return AccountsPlan(out, _plan_round(ctx, rounds[0], out) if rounds else None, rounds[1:])
 
 
-def _by_value(qs: Any, field: str, values: set[Any], *, lock: bool = False) -> dict[Any, list[Account]]:
-    found: dict[Any, list[Account]] = {}
+def write_planned(ctx: WriteContext, plan: AccountsPlan) -> BatchOutcome:
+    if plan.first is not None:
+        _write_round_plan(ctx, plan.first, plan.out)
+    for round_rows in plan.later:
+        _write_round_plan(ctx, _plan_round(ctx, round_rows, plan.out), plan.out)
+    return plan.out
+
+
+def batch_keys(ctx: WriteContext, rows: list[ValidRow]) -> set[tuple[str, Any]]:
+    """The unique values a batch may create or change: a batch holding one of those of the batch
+    being written must wait for it (the planning would not see that batch's rows yet)."""
+    fields = {ctx.key.field, "credit_code", "external_id"}
+    return {(f, v) for r in rows for f in fields if (v := r.values.get(f))}
+
+
+# What the planning reads of a matched account: enough to judge each row (trash, permission,
+# unique values) and to see whether it would change anything, as plain values — a re-import, where
+# nearly every row is unchanged, then builds no model instances at all. Rows that do change are
+# read again as instances, locked, before they are changed (``_lock_changed``).
+MATCH_COLUMNS = ("pk", "deleted_at", "owner_id", *ACCOUNT_FIELDS, "custom")
+CONTACT_COLUMNS = ("name", "title", "department_name", "mobile", "email", "wechat")
+
+
+def _by_value(field: str, values: set[Any]) -> dict[Any, list[dict[str, Any]]]:
+    found: dict[Any, list[dict[str, Any]]] = {}
     if values:
-        qs = qs.filter(**{f"{field}__any": list(values)}).select_related("owner")
-        if lock:
-            # The rows this batch may update stay as read until it commits (no lost updates).
-            qs = qs.select_for_update(of=("self",)).order_by("pk")
-        for acc in qs:
-            found.setdefault(getattr(acc, field), []).append(acc)
+        for current in Account.all_objects.filter(**{f"{field}__any": list(values)}).values(*MATCH_COLUMNS):
+            found.setdefault(current[field], []).append(current)
     return found
 
 
-def _unique_holders(field: str, values: set[Any], matches: dict[Any, list[Account]]) -> dict[Any, list[Account]]:
-    """Who holds each unique value: the matched accounts (already loaded) and any other account,
-    read with just the columns the 查重 message needs. Re-imports find nothing new here."""
-    holders: dict[Any, list[Account]] = {}
+def _unique_holders(field: str, values: set[Any], matches: dict[Any, list[dict[str, Any]]]) -> dict[Any, list[dict[str, Any]]]:
+    """Who holds each unique value: the matched accounts (already read) and any other account,
+    read with just the columns the 查重 message needs. A re-import asks nothing here."""
+    holders: dict[Any, list[dict[str, Any]]] = {}
     loaded = [a for found in matches.values() for a in found]
     for account in loaded:
-        value = getattr(account, field)
+        value = account[field]
         if value in values:
             holders.setdefault(value, []).append(account)
-    if values:
-        others = (Account.all_objects.filter(**{f"{field}__any": list(values)}).exclude(pk__any=[a.pk for a in loaded])
-                  .select_related("owner").only("pk", field, "owner"))
-        for account in others:
-            holders.setdefault(getattr(account, field), []).append(account)
+    rest = values - holders.keys()  # a unique value the matched accounts hold has no other holder
+    if rest:
+        others = Account.all_objects.filter(**{f"{field}__any": list(rest)}).exclude(pk__any=[a["pk"] for a in loaded])
+        for account in others.values("pk", field, "owner_id"):
+            holders.setdefault(account[field], []).append(account)
     return holders
 
 
-def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> None:
+class _Owners:
+    """The owners named in 查重 messages, read only for the rows that need one."""
+
+    def __init__(self) -> None:
+        self.users: dict[Any, Any] = {}
+
+    def holder(self, record: dict[str, Any]) -> SimpleNamespace:
+        owner_id = record["owner_id"]
+        if owner_id is not None and owner_id not in self.users:
+            from guanxi.users.models import User
+
+            self.users[owner_id] = User.objects.filter(pk=owner_id).first()
+        return SimpleNamespace(owner=self.users.get(owner_id))
+
+
+def _differs(current: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Would setting ``values`` (custom.* included) change the record read as ``current``? Compared
+    as the audit diff compares (JSON-ready forms), so False means ``apply_changes`` finds nothing."""
+    custom = current.get("custom") or {}
+    for name, value in values.items():
+        old = custom.get(name[7:]) if name.startswith("custom.") else current[name]
+        if old != value and _plain(old) != _plain(value):
+            return True
+    return False
+
+
+def _plan_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> RoundPlan:
     key = ctx.key.field
     actor = ctx.actor
     now = timezone.now()
@@ -178,12 +263,13 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
             keyed.append(row)
         else:
             out.error(row.number, ctx.column(key), _("Empty, but records are matched on this column."))
-    matches = _by_value(Account.all_objects, key, {r.values[key] for r in keyed}, lock=not ctx.dry_run)
-    matched_ids = [a.pk for found in matches.values() for a in found]
+    matches = _by_value(key, {r.values[key] for r in keyed})
+    matched_ids = [a["pk"] for found in matches.values() for a in found]
     uniques = {f: _unique_holders(f, {r.values[f] for r in keyed if r.values.get(f)}, matches) for f in ("credit_code", "external_id") if f != key}
     editable = set(editable_queryset(actor, Account.all_objects.filter(pk__any=matched_ids)).values_list("pk", flat=True)) if matched_ids else set()
+    owners = _Owners()
 
-    plans: list[tuple[ValidRow, Account | None]] = []
+    plans: list[tuple[ValidRow, dict[str, Any] | None]] = []
     claimed: dict[tuple[str, Any], int] = {}
     for row in keyed:
         found = matches.get(row.values[key], [])
@@ -191,10 +277,10 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
         problem = ""
         if len(found) > 1:
             problem = _("%(n)d records have this value; match on another column.") % {"n": len(found)}
-        elif target is not None and target.deleted_at is not None:
+        elif target is not None and target["deleted_at"] is not None:
             problem = _("A record with this value is in the trash; restore it first.")
-        elif target is not None and target.pk not in editable:
-            problem = exists_message(target)
+        elif target is not None and target["pk"] not in editable:
+            problem = exists_message(owners.holder(target))
         if problem:
             out.error(row.number, ctx.column(key), problem)
             continue
@@ -202,9 +288,9 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
             value = row.values.get(f)
             if not value:
                 continue
-            other = next((a for a in uniques[f].get(value, []) if target is None or a.pk != target.pk), None)
+            other = next((a for a in uniques[f].get(value, []) if target is None or a["pk"] != target["pk"]), None)
             if other is not None:
-                problem = taken_message(other)
+                problem = taken_message(owners.holder(other))
             elif (f, value) in claimed:
                 problem = _("The same value is in row %(row)d of this file.") % {"row": claimed[(f, value)]}
             if problem:
@@ -217,8 +303,8 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
     # 查重 on the name: a new account may not copy one the importer cannot see.
     new_keys = {r.number: r.values.get("__name_key") or name_key(r.values["name"]) for r, t in plans if t is None}
     hidden = _hidden_by_name_key(actor, set(new_keys.values()) - {""})
-    creates: list[tuple[ValidRow, Account]] = []
-    updates: list[tuple[ValidRow, Account, dict[str, Any]]] = []
+    plan = RoundPlan(now)
+    creates, candidates, unchanged = plan.creates, plan.candidates, plan.unchanged
     for row, target in plans:
         account_values = {k: v for k, v in row.values.items() if k in ACCOUNT_FIELDS or k.startswith("custom.")}
         if target is None:
@@ -227,112 +313,163 @@ def _write_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> 
                 continue
             nk = new_keys[row.number]
             if nk in hidden:
-                out.error(row.number, ctx.column("name"), exists_message(hidden[nk]))
+                out.error(row.number, ctx.column("name"), exists_message(owners.holder({"owner_id": hidden[nk]})))
                 continue
             account = _owned(Account, ctx, now, custom={})
             apply_changes(account, account_values, new=True)
             account.name_key = nk
             _derived(account, row.values, "__account_search")
-            creates.append((row, account))
+            creates.append((row, account, account_values))
+        elif _differs(target, account_values):
+            candidates.append((row, target["pk"], account_values))
         else:
-            changes = apply_changes(target, account_values)
-            if changes:  # derived columns only change when their sources do
-                if "name" in changes:
-                    target.name_key = name_key(target.name)
-                refresh_search(target)
-            updates.append((row, target, changes))
+            unchanged.append((row, target["pk"]))
+    return plan
 
+
+def _write_round_plan(ctx: WriteContext, plan: RoundPlan, out: BatchOutcome) -> None:
+    key = ctx.key.field
+    actor = ctx.actor
+    now = plan.now
+    creates, candidates, unchanged = plan.creates, plan.candidates, list(plan.unchanged)
     if ctx.dry_run:
-        for row, _acc in creates:
+        for row, _acc, _v in creates:
             ctx.pending.add(row.values[key])
         out.add("created", len(creates))
-        out.add("updated", sum(1 for _r, _t, c in updates if c))
-        out.add("unchanged", sum(1 for _r, _t, c in updates if not c))
+        out.add("updated", len(candidates))
+        out.add("unchanged", len(unchanged))
         return
 
     audit = AuditBuffer(actor)
-    inserted = {a.pk for a in insert_rows(Account, [a for _r, a in creates])}
-    for row, account in creates:
+    inserted = {a.pk for a in insert_rows(Account, [a for _r, a, _v in creates])}
+    base = None
+    for row, account, account_values in creates:
         if account.pk in inserted:
-            audit.created(account)
+            base = base or base_changes(_owned(Account, ctx, now, custom={}))
+            audit.entry(Account, account.pk, account.name, Action.CREATE, created_changes(base, account_values))
         else:
             out.error(row.number, ctx.column(key), _("Someone else created this record while the import ran; import the row again."))
-    creates = [(r, a) for r, a in creates if a.pk in inserted]
-    changed = [(r, t, c) for r, t, c in updates if c]
+    creates = [(r, a, v) for r, a, v in creates if a.pk in inserted]
+    locked = _lock_changed(actor, [pk for _r, pk, _v in candidates])
+    changed: list[tuple[ValidRow, Account, dict[str, Any]]] = []
+    for row, pk, account_values in candidates:
+        target = locked.get(pk)
+        if target is None:  # deleted, or no longer the importer's to change, since the planning read
+            out.error(row.number, ctx.column(key), _("This record was changed while the import ran; import the row again."))
+            continue
+        changes = apply_changes(target, account_values)
+        if not changes:
+            unchanged.append((row, pk))
+            continue
+        if "name" in changes:  # derived columns only change when their sources do
+            target.name_key = name_key(target.name)
+        refresh_search(target)
+        target.version += 1
+        target.updated_at = now
+        audit.updated(target, changes)
+        changed.append((row, target, changes))
     if changed:
         fields = sorted({f for _r, _t, c in changed for f in c})
-        for _row, target, changes in changed:
-            target.version += 1
-            target.updated_at = now
-            audit.updated(target, changes)
         update_rows(Account, [t for _r, t, _c in changed], [*fields, *DERIVED, "version", "updated_at"])
     out.add("created", len(creates))
     out.add("updated", len(changed))
-    out.add("unchanged", len(updates) - len(changed))
-    _write_contacts(ctx, [(r, a, True) for r, a in creates] + [(r, t, False) for r, t, _c in updates], audit, out, now)
+    out.add("unchanged", len(unchanged))
+    _write_contacts(ctx, [(r, a.pk, True) for r, a, _v in creates] + [(r, t.pk, False) for r, t, _c in changed] + [(r, pk, False) for r, pk in unchanged],
+                    audit, out, now)
     audit.flush()
 
 
-def _hidden_by_name_key(actor: Any, keys: set[str]) -> dict[str, Account]:
+def _lock_changed(actor: Any, ids: list[int]) -> dict[int, Account]:
+    """The accounts a batch will change, read again and locked until it commits (no lost update),
+    keeping only those the importer may still change."""
+    if not ids:
+        return {}
+    qs = editable_queryset(actor, Account.all_objects.filter(pk__any=ids, deleted_at__isnull=True))
+    return {a.pk: a for a in qs.select_for_update(of=("self",)).order_by("pk")}
+
+
+def _hidden_by_name_key(actor: Any, keys: set[str]) -> dict[str, Any]:
+    """name key → owner id of an account with that key which the importer cannot see (one query:
+    the visibility rule is asked per candidate row, never about all the importer's accounts)."""
     if not keys:
         return {}
-    same = list(Account.objects.filter(name_key__any=list(keys)).select_related("owner"))
-    if not same:
-        return {}
-    visible = set(visible_to(actor, Account.objects.filter(pk__any=[a.pk for a in same])).values_list("pk", flat=True))
-    return {a.name_key: a for a in same if a.pk not in visible}
+    visible = visible_to(actor, Account.objects.filter(pk=OuterRef("pk")))
+    hidden = Account.objects.filter(name_key__any=list(keys)).exclude(Exists(visible)).values_list("name_key", "owner_id")
+    return dict(hidden)
 
 
-def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, Account, bool]], audit: AuditBuffer, out: BatchOutcome, now: Any) -> None:
+def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, int, bool]], audit: AuditBuffer, out: BatchOutcome, now: Any) -> None:
     """One contact per row: matched among the account's contacts by mobile, e-mail or name and
     updated (if the importer may edit it), else created and linked."""
     wanted = [(r, a, new) for r, a, new in rows if "contact_name" in r.values]
     if not wanted:
         return
-    existing: dict[int, list[Contact]] = {}
-    old_ids = [a.pk for _r, a, new in wanted if not new]
+    existing: dict[int, list[dict[str, Any]]] = {}
+    old_ids = [a for _r, a, new in wanted if not new]
     if old_ids:
-        for link in ContactAccount.objects.filter(account_id__in=old_ids, contact__deleted_at__isnull=True).select_related("contact"):
-            existing.setdefault(link.account_id, []).append(link.contact)
-    contact_ids = [c.pk for cs in existing.values() for c in cs]
-    editable = set(editable_queryset(ctx.actor, Contact.objects.filter(pk__any=contact_ids)).values_list("pk", flat=True)) if contact_ids else set()
+        links = ContactAccount.objects.filter(account__pk__any=old_ids, contact__deleted_at__isnull=True)
+        for link in links.values("account_id", "contact_id", *(f"contact__{c}" for c in CONTACT_COLUMNS)).order_by("pk"):
+            current = {c: link[f"contact__{c}"] for c in CONTACT_COLUMNS}
+            current["pk"] = link["contact_id"]
+            existing.setdefault(link["account_id"], []).append(current)
     had_contacts = {account_id for account_id, contacts in existing.items() if contacts}
-    new_contacts: list[tuple[Contact, Account]] = []
-    changed: list[tuple[Contact, dict[str, Any]]] = []
-    for row, account, _new in wanted:
+    new_contacts: list[tuple[Contact, int, dict[str, Any]]] = []
+    matched: list[tuple[ValidRow, dict[str, Any], dict[str, Any]]] = []
+    for row, account_id, _new in wanted:
         values = {CONTACT_FIELDS[k]: v for k, v in row.values.items() if k in CONTACT_FIELDS}
-        candidates = existing.get(account.pk, [])
-        match = next((c for c in candidates if values.get("mobile") and c.mobile == values["mobile"]), None) \
-            or next((c for c in candidates if values.get("email") and c.email == values["email"]), None) \
-            or next((c for c in candidates if c.name == values["name"]), None)
+        candidates = existing.get(account_id, [])
+        match = next((c for c in candidates if values.get("mobile") and c["mobile"] == values["mobile"]), None) \
+            or next((c for c in candidates if values.get("email") and c["email"] == values["email"]), None) \
+            or next((c for c in candidates if c["name"] == values["name"]), None)
         if match is None:
             contact = _owned(Contact, ctx, now)
             apply_changes(contact, values, new=True)
             _derived(contact, row.values, "__contact_search")
-            new_contacts.append((contact, account))
-        elif match.pk not in editable:
-            out.error(row.number, ctx.column("contact_name"), exists_message(match))
+            new_contacts.append((contact, account_id, values))
         else:
-            changes = apply_changes(match, values)
-            if changes:
-                refresh_search(match)
-                match.version += 1
-                match.updated_at = now
-                changed.append((match, changes))
-    inserted = insert_rows(Contact, [c for c, _a in new_contacts])
-    account_of = {id(c): a for c, a in new_contacts}
-    links = []
+            matched.append((row, match, values))
+    editable = set()
+    if matched:
+        ids = [m["pk"] for _r, m, _v in matched]
+        editable = set(editable_queryset(ctx.actor, Contact.objects.filter(pk__any=ids)).values_list("pk", flat=True))
+    to_change: list[tuple[ValidRow, int, dict[str, Any]]] = []
+    for row, match, values in matched:
+        if match["pk"] not in editable:
+            full = Contact.all_objects.filter(pk=match["pk"]).select_related("owner").first()
+            out.error(row.number, ctx.column("contact_name"), exists_message(full))
+        elif _differs(match, values):
+            to_change.append((row, match["pk"], values))
+    inserted = insert_rows(Contact, [c for c, _a, _v in new_contacts])
+    account_of = {id(c): (a, v) for c, a, v in new_contacts}
+    links_rows = []
+    base = None
     for contact in inserted:
-        account = account_of[id(contact)]
+        account_id, values = account_of[id(contact)]
         # The first contact an account gets is its primary one.
-        links.append(new_instance(ContactAccount, contact_id=contact.pk, account_id=account.pk, is_primary=account.pk not in had_contacts))
-        had_contacts.add(account.pk)
-        audit.created(contact, extra={"accounts": [None, [account.pk]]})
-    insert_rows(ContactAccount, links)
+        links_rows.append((contact.pk, account_id, account_id not in had_contacts))
+        had_contacts.add(account_id)
+        base = base or base_changes(_owned(Contact, ctx, now))
+        audit.entry(Contact, contact.pk, contact.name, Action.CREATE,
+                    {**created_changes(base, values), "accounts": [None, [account_id]]})
+    insert_values(ContactAccount, ("contact_id", "account_id", "is_primary"), links_rows)
+    changed: list[tuple[Contact, dict[str, Any]]] = []
+    if to_change:
+        locked = {c.pk: c for c in editable_queryset(ctx.actor, Contact.objects.filter(pk__any=[pk for _r, pk, _v in to_change]))
+                  .select_for_update(of=("self",)).order_by("pk")}
+        for row, pk, values in to_change:
+            contact = locked.get(pk)
+            if contact is None:
+                out.error(row.number, ctx.column("contact_name"), _("This record was changed while the import ran; import the row again."))
+                continue
+            changes = apply_changes(contact, values)
+            if changes:
+                refresh_search(contact)
+                contact.version += 1
+                contact.updated_at = now
+                audit.updated(contact, changes)
+                changed.append((contact, changes))
     if changed:
         fields = sorted({f for _c, ch in changed for f in ch})
-        for contact, changes in changed:
-            audit.updated(contact, changes)
         update_rows(Contact, [c for c, _ch in changed], [*fields, "search_text", "name_sort", "version", "updated_at"])
     out.add("contacts_created", len(inserted))
     out.add("contacts_updated", len(changed))
@@ -348,8 +485,15 @@ ACCOUNT_SPEC = register_spec(ImportSpec(
         KeyOption("phone", gettext_lazy("Phone"), "phone"),
     ),
     writer=write_accounts,
+    planner=plan_accounts,
+    plan_writer=write_planned,
+    batch_keys=batch_keys,
     can_import=lambda actor: may_write(actor, Account),
     check_row=check_row,
     prepare=prepare_row,
     analyze=("customers_account", "customers_contact", "customers_contactaccount"),
+    analyze_columns={  # what the planning's lookups and the visibility filters use
+        "customers_account": ("id", "credit_code", "external_id", "phone", "name_key", "owner_id", "team_id", "department_id", "deleted_at"),
+        "customers_contact": ("id", "mobile", "email", "external_id", "owner_id", "team_id", "department_id", "deleted_at"),
+    },
 ))

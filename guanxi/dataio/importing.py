@@ -13,19 +13,25 @@ checks). The engine does the rest, the same for every object:
    batches; each batch's rows, its row errors and the job checkpoint commit in ONE transaction, so a
    worker killed at any moment resumes after the last committed batch: no row lost, none written
    twice. Rows are upserted by the chosen key, so importing the same file again creates nothing new.
+   Batches are validated in a helper thread, and on PostgreSQL written by another while the next
+   one is planned (``_BatchWriter``), so Python and the database work at the same time.
 4. Rows that could not be written are collected with their reasons; at the end a failed-rows CSV
    (the original row plus the reason) is written to private storage, downloadable by the job's owner.
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -55,6 +61,22 @@ RESULT_DIR = "dataio/results"
 # Tests set this to simulate a worker dying between batches: called with the number of the batch
 # just committed (1, 2, ...).
 AFTER_BATCH_HOOK: Callable[[int], None] | None = None
+# bench/import.py sets this to a dict to learn the CPU seconds of each stage (read+validate, plan,
+# write), measured per thread.
+CPU_STATS: dict[str, float] | None = None
+
+
+@contextmanager
+def _cpu(stage: str) -> Iterator[None]:
+    stats = CPU_STATS
+    if stats is None:
+        yield
+        return
+    start = time.thread_time()
+    try:
+        yield
+    finally:
+        stats[stage] = stats.get(stage, 0.0) + time.thread_time() - start
 
 
 # --- specs ----------------------------------------------------------------------------------------
@@ -140,11 +162,22 @@ class ImportSpec:
     can_import: Callable[[Any], bool] = lambda actor: True
     check_row: Callable[[dict[str, Any]], dict[str, str]] | None = None
     formats: tuple[str, ...] = ("csv", "xlsx")
+    # Optional, for large imports on PostgreSQL: ``writer`` split into a read-only ``planner`` (no
+    # locks, no writes) and a ``plan_writer`` that writes its plan in the batch's transaction, with
+    # ``batch_keys`` naming the unique values a batch may create or change (see ``_BatchWriter``).
+    planner: Callable[[WriteContext, list[ValidRow]], Any] | None = None
+    plan_writer: Callable[[WriteContext, Any], BatchOutcome] | None = None
+    batch_keys: Callable[[WriteContext, list[ValidRow]], set[Any]] | None = None
     # Adds derived values (search text, duplicate keys …) to a valid row's values under keys that
+    # start with "__", for the records a row would create. Skipped while an import mostly matches
+    # existing records (a re-import), so the writer computes whatever is missing itself.
     # start with "__". It runs with validation, off the write path (see ``_validated_batches``).
     prepare: Callable[[dict[str, Any]], None] | None = None
-    # Tables a large import changes enough to mislead the PostgreSQL planner until they are analysed.
+    # Tables a large import changes enough to mislead the PostgreSQL planner until they are analysed,
+    # and per table the columns the import's own lookups filter on (a table not listed is analysed
+    # whole). See ``_analyze_as_needed``.
     analyze: tuple[str, ...] = ()
+    analyze_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def field_map(self) -> dict[str, FieldSpec]:
         return {f.name: f for f in self.fields()}
@@ -213,9 +246,11 @@ def upload_get(*, actor: Any, pk: Any) -> ImportUpload:
 
 
 def read_upload(upload: ImportUpload) -> Table:
+    """The stored file, read as it was on upload (its rows were counted then: not again)."""
     with default_storage.open(upload.stored_name, "rb") as fh:
         data = fh.read()
-    return open_table(data, filename=upload.original_name, encoding=upload.encoding, delimiter=upload.delimiter)
+    return open_table(data, filename=upload.original_name, encoding=upload.encoding, delimiter=upload.delimiter,
+                      row_count=upload.row_count)
 
 
 def upload_set_mapping(*, actor: Any, upload: ImportUpload, mapping: list[str], key: str) -> ImportUpload:
@@ -235,7 +270,7 @@ def _columns(upload: ImportUpload) -> dict[str, str]:
 
 
 def validate_rows(spec: ImportSpec, upload: ImportUpload, rows: Iterable[tuple[int, list[str]]],
-                  fields: dict[str, FieldSpec]) -> tuple[list[ValidRow], list[RowError]]:
+                  fields: dict[str, FieldSpec], *, prepare: bool = True) -> tuple[list[ValidRow], list[RowError]]:
     """Parse and normalise each mapped cell. Empty cells are left out: an upsert never blanks a
     stored value because a column was empty."""
     plan = [(i, upload.headers[i], fields[t]) for i, t in enumerate(upload.mapping) if t and t in fields]
@@ -263,14 +298,15 @@ def validate_rows(spec: ImportSpec, upload: ImportUpload, rows: Iterable[tuple[i
         if row_errors:
             errors.extend(row_errors)
         else:
-            if spec.prepare is not None:
+            if prepare and spec.prepare is not None:
                 spec.prepare(values)
             valid.append(ValidRow(number, values))
     return valid, errors
 
 
-def _validated_batches(spec: ImportSpec, upload: ImportUpload, rows: Iterator[tuple[int, list[str]]],
-                       fields: dict[str, FieldSpec]) -> Iterator[tuple[list[tuple[int, list[str]]], list[ValidRow], list[RowError]]]:
+def _validated_batches(spec: ImportSpec, upload: ImportUpload, rows: Iterator[tuple[int, list[str]]], fields: dict[str, FieldSpec],
+                       prepare: Callable[[], bool] = lambda: True,
+                       ) -> Iterator[tuple[list[tuple[int, list[str]]], list[ValidRow], list[RowError]]]:
     """Batches of (raw rows, valid rows, row errors), each read and validated in a helper thread while
     the caller writes the previous one: validation is Python work and the write is mostly waiting
     for the database, so on two cores the two overlap (the GIL is released while psycopg waits).
@@ -278,11 +314,11 @@ def _validated_batches(spec: ImportSpec, upload: ImportUpload, rows: Iterator[tu
     language = translation.get_language()
 
     def next_batch() -> tuple[list[tuple[int, list[str]]], list[ValidRow], list[RowError]] | None:
-        with translation.override(language):
+        with translation.override(language), _cpu("validate"):
             batch = list(islice(rows, BATCH_SIZE))
             if not batch:
                 return None
-            return (batch, *validate_rows(spec, upload, batch, fields))
+            return (batch, *validate_rows(spec, upload, batch, fields, prepare=prepare()))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-import-validate") as pool:
         future = pool.submit(next_batch)
@@ -371,33 +407,52 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
     state: dict[str, Any] = dict(ctx.checkpoint or {"after_row": 0, "done": 0, "batches": 0, "failed": 0, "counts": {}})
     total = max(1, table.row_count)
     rows = (r for r in table.rows() if r[0] > state["after_row"])
-    with bound(source=Source.IMPORT):
-        for batch, valid, row_errors in _validated_batches(spec, upload, rows, fields):
-            with transaction.atomic():
-                tune_transaction_for_bulk()
-                outcome = spec.writer(wctx, valid)
-                all_errors = row_errors + outcome.errors
-                ImportRowError.objects.bulk_create(
-                    [ImportRowError(job_id=ctx.job.pk, row=e.row, column=e.column[:200], message=e.message[:500]) for e in all_errors]
-                )
-                counts = dict(state["counts"])
-                for name, n in outcome.counts.items():
-                    counts[name] = counts.get(name, 0) + n
-                state = {
-                    "after_row": batch[-1][0],
-                    "done": state["done"] + len(batch),
-                    "batches": state["batches"] + 1,
-                    "failed": state["failed"] + len({e.row for e in all_errors}),
-                    "counts": counts,
-                }
-                ctx.save_checkpoint(state, percent=min(99, 100 * state["done"] / total),
-                                    message=_("%(done)d of %(total)d rows") % {"done": state["done"], "total": table.row_count})
-            if state["batches"] == 1 or state["batches"] % ANALYZE_EVERY_BATCHES == 0:
-                analyze_tables(spec.analyze)
-            if AFTER_BATCH_HOOK is not None:
-                AFTER_BATCH_HOOK(state["batches"])
-        if state["batches"] > 1:
-            analyze_tables(spec.analyze)
+    creating = [True]  # does the import create records (worth preparing them in the validation thread)?
+
+    def write_batch(batch: list[tuple[int, list[str]]], row_errors: list[RowError], write: Callable[[], BatchOutcome]) -> None:
+        """One batch, its row errors and the checkpoint in one transaction."""
+        nonlocal state
+        with _cpu("write"), transaction.atomic():
+            tune_transaction_for_bulk()
+            outcome = write()
+            all_errors = row_errors + outcome.errors
+            ImportRowError.objects.bulk_create(
+                [ImportRowError(job_id=ctx.job.pk, row=e.row, column=e.column[:200], message=e.message[:500]) for e in all_errors]
+            )
+            counts = dict(state["counts"])
+            for name, n in outcome.counts.items():
+                counts[name] = counts.get(name, 0) + n
+            matched = outcome.counts.get("updated", 0) + outcome.counts.get("unchanged", 0)
+            if matched or outcome.counts.get("created", 0):
+                creating[0] = outcome.counts.get("created", 0) >= matched
+            state = {
+                **state,
+                "after_row": batch[-1][0],
+                "done": state["done"] + len(batch),
+                "batches": state["batches"] + 1,
+                "failed": state["failed"] + len({e.row for e in all_errors}),
+                "counts": counts,
+            }
+            ctx.save_checkpoint(state, percent=min(99, 100 * state["done"] / total),
+                                message=_("%(done)d of %(total)d rows") % {"done": state["done"], "total": table.row_count})
+        state = _analyze_as_needed(spec, state, outcome.counts.get("created", 0))
+        if AFTER_BATCH_HOOK is not None:
+            AFTER_BATCH_HOOK(state["batches"])
+
+    with bound(source=Source.IMPORT), _BatchWriter(_pipelined(spec)) as writer:
+        for batch, valid, row_errors in _validated_batches(spec, upload, rows, fields, prepare=lambda: creating[0]):
+            if not writer.threaded:
+                write_batch(batch, row_errors, partial(spec.writer, wctx, valid))
+                continue
+            assert spec.planner is not None and spec.plan_writer is not None and spec.batch_keys is not None
+            keys = spec.batch_keys(wctx, valid)
+            if keys & writer.in_flight:
+                writer.wait()  # this batch touches what the batch being written creates: plan after it
+            with _cpu("plan"):
+                plan = spec.planner(wctx, valid)
+            writer.submit(partial(write_batch, batch, row_errors, partial(spec.plan_writer, wctx, plan)), keys)
+        writer.wait()
+        _analyze_as_needed(spec, state, 0, final=True)
     failed_file = write_failed_rows(job=ctx.job, table=table) if state["failed"] else ""
     counts = state["counts"]
     message = _("%(total)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(failed)d failed.") % {
@@ -408,20 +463,113 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
             "upload_id": str(upload.pk), "message": message}
 
 
+# Writing a batch is mostly PostgreSQL's work (index upkeep, foreign keys, commit), planning the
+# next one mostly Python's. With a spec that splits its writer (``planner`` / ``plan_writer``) the
+# batches are written by a thread of their own, on its own connection, while the main thread plans
+# the next batch (reads only, in autocommit) and the validation thread reads the one after: on two
+# cores the database and Python then work at the same time. Safety:
+# - one batch is written at a time, in order; each with its row errors and checkpoint in ONE
+#   transaction, as before, so a killed worker resumes exactly as before;
+# - the planning of batch N+1 cannot see batch N's uncommitted rows, so a batch that holds any
+#   unique value of the batch being written (its ``batch_keys``) waits for it before it is planned;
+# - the planner takes no locks: the writer locks and re-reads the records it changes in its own
+#   transaction (no lost update), and the main thread holds nothing the writer could wait for.
+# Off inside a transaction (tests: the writer's connection would not see it) and on SQLite.
+PIPELINE = True
+
+
+def _pipelined(spec: ImportSpec) -> bool:
+    from django.db import connection
+
+    return (PIPELINE and spec.planner is not None and spec.plan_writer is not None and spec.batch_keys is not None
+            and connection.vendor == "postgresql" and not connection.in_atomic_block)
+
+
+class _BatchWriter:
+    """Runs batch writes one at a time on a thread with its own database connection."""
+
+    def __init__(self, threaded: bool) -> None:
+        self.threaded = threaded
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-import-write") if threaded else None
+        self.future: Future[Any] | None = None
+        self.in_flight: set[Any] = set()
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def submit(self, fn: Callable[[], None], keys: set[Any]) -> None:
+        assert self.pool is not None
+        self.wait()
+        language = translation.get_language()
+        context = contextvars.copy_context()  # request id and source, for the audit entries
+
+        def task() -> None:
+            with translation.override(language):
+                fn()
+
+        self.future = self.pool.submit(context.run, task)
+        self.in_flight = keys
+
+    def wait(self) -> None:
+        """Until the batch being written has committed (its error, if any, is raised here)."""
+        future, self.future, self.in_flight = self.future, None, set()
+        if future is not None:
+            future.result()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is None:
+            return
+        try:
+            if self.future is not None and exc[0] is None:
+                self.wait()
+        finally:
+            from django.db import connection
+
+            self.pool.submit(lambda: connection.close())  # the writer thread's own connection (resolved there)
+            self.pool.shutdown(wait=True)  # a batch still being written finishes (commits or rolls back) first
+
+
 # After a big load the planner still believes the old row counts (an emptied table: "owner_id = 3
 # is rare") and picks plans that turn the next batches' lookups into scans; autovacuum analyses too
 # late for a running import. Measured: a re-import of 100,000 rows spent 55 s in such lookups.
-ANALYZE_EVERY_BATCHES = 25
+# So the tables are analysed whenever an import has doubled them since the last time, and at the
+# end if it grew them by a tenth since, so the next import starts from true row counts. Only the
+# columns the import's own lookups use are analysed (about a third of a full ANALYZE, measured);
+# such an ANALYZE updates the row counts but leaves the table's change counter alone, so autovacuum
+# still analyses every column soon after. An import that creates nothing (a re-import) analyses
+# nothing: the statistics still hold.
+ANALYZE_MIN_ROWS = 1000
 
 
-def analyze_tables(tables: Iterable[str]) -> None:
+def _analyze_as_needed(spec: ImportSpec, state: dict[str, Any], created: int, *, final: bool = False) -> dict[str, Any]:
+    """``state`` (the job checkpoint) with the new row counts, after ANALYZE if one is due. The
+    checkpoint commits with the batch; the ANALYZE runs after it, outside the batch's transaction."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not spec.analyze:
+        return state
+    state = {**state, "fresh_rows": state.get("fresh_rows", 0) + created}
+    if "analyzed_rows" not in state:  # the first batch: what the statistics say now
+        with connection.cursor() as cur:
+            cur.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [spec.analyze[0]])
+            state["analyzed_rows"] = int(cur.fetchone()[0])
+    if state["fresh_rows"] >= max(ANALYZE_MIN_ROWS, state["analyzed_rows"] // 10 if final else state["analyzed_rows"]):
+        analyze_tables(spec.analyze, columns=spec.analyze_columns)
+        state["analyzed_rows"] += state["fresh_rows"]
+        state["fresh_rows"] = 0
+    return state
+
+
+def analyze_tables(tables: Iterable[str], columns: dict[str, tuple[str, ...]] | None = None) -> None:
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cur:
         for table in tables:
-            cur.execute(f'ANALYZE "{table}"')
+            cols = (columns or {}).get(table)
+            listed = " (" + ", ".join(f'"{c}"' for c in cols) + ")" if cols else ""
+            cur.execute(f'ANALYZE "{table}"{listed}')
 
 
 FAILED_REASON_HEADER = gettext_lazy("Reason")

@@ -63,9 +63,10 @@ class Table:
             yield number, cells[:width]
 
 
-def open_table(data: bytes, *, filename: str = "", encoding: str = "", delimiter: str = "") -> Table:
+def open_table(data: bytes, *, filename: str = "", encoding: str = "", delimiter: str = "", row_count: int | None = None) -> Table:
     """Detect the format and read the header row; counts the rows (checking the limits) up front.
-    ``encoding``/``delimiter`` replay an earlier detection (a resumed job reads the file the same way)."""
+    ``encoding``/``delimiter`` replay an earlier detection (a resumed job reads the file the same way);
+    ``row_count``, the count taken then, spares a stored upload that second pass over every row."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(_("The file is larger than %(mb)d MB. Split it into smaller files.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
                           code="import.too_large")
@@ -76,15 +77,15 @@ def open_table(data: bytes, *, filename: str = "", encoding: str = "", delimiter
         raise FileRefused(_("Old Excel files (.xls) are not supported. Save the sheet as .xlsx or CSV and upload it again."),
                           code="import.unsupported")
     if data.startswith(_ZIP_MAGIC):
-        return _open_xlsx(data)
+        return _open_xlsx(data, row_count)
     if name.endswith((".xlsx", ".xlsm")):
         raise FileRefused(_("This is not a valid .xlsx workbook."), code="import.bad_xlsx")
     text, used_encoding = decode_text(data, encoding)
     if "\x00" in text:
         raise FileRefused(_("This does not look like a text (CSV) file."), code="import.unsupported")
     if name.endswith((".vcf", ".vcard")) or text.lstrip()[:11].upper() == "BEGIN:VCARD":
-        return _open_vcard(text, used_encoding)
-    return _open_csv(text, used_encoding, delimiter)
+        return _open_vcard(text, used_encoding)  # read whole: a vCard file holds no more than a phone book
+    return _open_csv(text, used_encoding, delimiter, row_count)
 
 
 # --- text and CSV -------------------------------------------------------------------------------
@@ -171,24 +172,29 @@ def _headers_from(cells: list[str]) -> list[str]:
     return headers
 
 
-def _open_csv(text: str, encoding: str, delimiter: str) -> Table:
+def _open_csv(text: str, encoding: str, delimiter: str, row_count: int | None = None) -> Table:
     delimiter = delimiter or sniff_delimiter(text)
 
     def records() -> Iterator[Row]:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
             for cells in reader:
-                if any(c.strip() for c in cells):
-                    yield reader.line_num, [_clean_cell(c) for c in cells[: MAX_COLUMNS + 1]]
+                del cells[MAX_COLUMNS + 1:]
+                cleaned = [c.strip() for c in cells]
+                if any(cleaned):
+                    if max(map(len, cells)) > MAX_CELL_CHARS:
+                        _clean_cell(max(cells, key=len))  # refuses it
+                    yield reader.line_num, cleaned
         except csv.Error as exc:
             raise FileRefused(_("The CSV file is malformed near line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc},
                               code="import.bad_csv") from exc
 
-    return _finish(records, file_format="csv", encoding=encoding, delimiter=delimiter)
+    return _finish(records, row_count, file_format="csv", encoding=encoding, delimiter=delimiter)
 
 
-def _finish(records: Callable[[], Iterator[Row]], **meta: Any) -> Table:
-    """Take the first non-blank row as headers and count the rest, enforcing MAX_ROWS."""
+def _finish(records: Callable[[], Iterator[Row]], row_count: int | None = None, **meta: Any) -> Table:
+    """Take the first non-blank row as headers and count the rest, enforcing MAX_ROWS (unless the
+    count is known from an earlier reading of the same bytes)."""
     it = records()
     first = next(it, None)
     if first is None:
@@ -196,7 +202,7 @@ def _finish(records: Callable[[], Iterator[Row]], **meta: Any) -> Table:
     _header_row, header_cells = first
     headers = _headers_from(header_cells)
     count = 0
-    for _row in it:
+    for _row in it if row_count is None else ():
         count += 1
         if count > MAX_ROWS:
             raise FileRefused(_("The file has more than %(n)d rows. Split it into smaller files.") % {"n": MAX_ROWS},
@@ -207,7 +213,7 @@ def _finish(records: Callable[[], Iterator[Row]], **meta: Any) -> Table:
         next(rows, None)
         yield from rows
 
-    return Table(headers=headers, row_count=count, _rows=data_rows, **meta)
+    return Table(headers=headers, row_count=count if row_count is None else row_count, _rows=data_rows, **meta)
 
 
 # --- XLSX -----------------------------------------------------------------------------------------
@@ -280,7 +286,7 @@ def _xlsx_error(exc: BaseException) -> FileRefused:
                        code="import.bad_xlsx")
 
 
-def _open_xlsx(data: bytes) -> Table:
+def _open_xlsx(data: bytes, row_count: int | None = None) -> Table:
     check_xlsx_container(data)
     import openpyxl
 
@@ -304,7 +310,7 @@ def _open_xlsx(data: bytes) -> Table:
         except Exception as exc:
             raise _xlsx_error(exc) from exc
 
-    return _finish(records, file_format="xlsx")
+    return _finish(records, row_count, file_format="xlsx")
 
 
 # --- vCard ----------------------------------------------------------------------------------------

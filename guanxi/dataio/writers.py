@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from guanxi.audit.models import Action, AuditEntry
 from guanxi.audit.services import _SKIP, _plain, diff
 from guanxi.core.context import Source, current_request_id
-from guanxi.dataio.bulk import insert_rows
+from guanxi.dataio.bulk import insert_values
 from guanxi.dataio.importing import ValidRow
 
 
@@ -100,34 +101,76 @@ def taken_message(obj: Any) -> str:
     return _("Another record already has this value (owner: %(owner)s).") % {"owner": owner}
 
 
+AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "source", "action", "content_type_id", "object_id", "object_repr", "changes",
+                 "request_id")
+# Already in the entry's own columns (object_id, at, actor): left out of a create entry's changes.
+_IN_ENTRY = ("id", "created_at", "created_by_id")
+
+
+def _json_ready(value: Any) -> Any:
+    return value if type(value) in _SIMPLE else _plain(value)
+
+
 class AuditBuffer:
-    """Collects one audit entry per created or updated record and writes them in one bulk insert."""
+    """Collects one audit entry per created or updated record and writes them all at once (one
+    COPY on PostgreSQL). A create entry lists the record's non-empty values, as the services'
+    entries do, minus what the entry itself records (its id, time and author)."""
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
+        self.actor_id = getattr(actor, "pk", None)
         self.actor_name = actor.get_username() if getattr(actor, "is_authenticated", False) else ""
         self.request_id = current_request_id()
         self.now = timezone.now()
-        self.entries: list[AuditEntry] = []
+        self.entries: list[tuple[Any, ...]] = []
+        self._types: dict[type[models.Model], int] = {}
 
-    def _entry(self, obj: models.Model, action: str, changes: dict[str, Any]) -> None:
-        self.entries.append(new_instance(
-            AuditEntry, at=self.now, actor_id=self.actor.pk, actor_name=self.actor_name, source=Source.IMPORT, action=action,
-            content_type_id=ContentType.objects.get_for_model(type(obj)).pk, object_id=obj.pk,
-            object_repr=str(obj)[:200], changes=changes, request_id=self.request_id,
-        ))
+    def _content_type(self, model: type[models.Model]) -> int:
+        ct = self._types.get(model)
+        if ct is None:
+            ct = self._types[model] = ContentType.objects.get_for_model(model).pk
+        return ct
+
+    def entry(self, model: type[models.Model], pk: Any, text: str, action: str, changes: dict[str, Any]) -> None:
+        """One entry; ``changes`` must be JSON-ready (see ``created_changes``)."""
+        self.entries.append((self.now, self.actor_id, self.actor_name, Source.IMPORT, action, self._content_type(model), pk, text[:200],
+                             json.dumps(changes, ensure_ascii=False), self.request_id))
 
     def created(self, obj: models.Model, extra: dict[str, Any] | None = None) -> None:
-        changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
+        changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {}) and k not in _IN_ENTRY}
         changes.update(extra or {})
-        self._entry(obj, Action.CREATE, changes)
+        self.entry(type(obj), obj.pk, str(obj), Action.CREATE, changes)
 
     def updated(self, obj: models.Model, changes: dict[str, Any]) -> None:
-        self._entry(obj, Action.UPDATE, changes)
+        self.entry(type(obj), obj.pk, str(obj), Action.UPDATE, changes)
 
     def flush(self) -> None:
-        insert_rows(AuditEntry, self.entries)
+        insert_values(AuditEntry, AUDIT_COLUMNS, self.entries)
         self.entries = []
+
+
+def created_changes(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A create entry's changes without a snapshot of the record: ``base`` holds what every record
+    of the batch shares (owner, team, defaults: see ``base_changes``), ``values`` what this row set
+    (custom.* keys as written by ``apply_changes``)."""
+    changes = dict(base)
+    custom = {}
+    for k, v in values.items():
+        if v in (None, "", [], {}):
+            continue
+        if k.startswith("custom."):
+            custom[k[7:]] = _json_ready(v)
+        else:
+            changes[k] = [None, _json_ready(v)]
+    if custom:
+        changes["custom"] = [None, {**base.get("custom", [None, {}])[1], **custom}]
+    return changes
+
+
+def base_changes(obj: models.Model) -> dict[str, Any]:
+    """What a create entry lists for every record built like ``obj`` (a new instance before the
+    row's values are set: owner, team, defaults); ``created_changes`` adds each row's values."""
+    return {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {}) and k not in _IN_ENTRY}
 
 
 def apply_changes(obj: models.Model, values: dict[str, Any], *, new: bool = False) -> dict[str, list[Any]]:

@@ -1,0 +1,227 @@
+"""The fast import path: batches written on their own connection while the next is planned
+(PostgreSQL), COPY straight into the tables with a fallback for unique values taken meanwhile,
+compact create audit entries, and ANALYZE only when an import has grown the tables."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from stdnum.cn import uscc
+
+from guanxi.audit.models import AuditEntry
+from guanxi.customers import import_accounts
+from guanxi.customers.models import Account, Contact, ContactAccount
+from guanxi.customers.services import account_create
+from guanxi.dataio import importing, jobs
+from guanxi.dataio.bulk import insert_rows
+from guanxi.dataio.importing import ValidRow, WriteContext
+from guanxi.dataio.models import ImportRowError, JobState
+from guanxi.dataio.tests.dataio_helpers import import_file, private_media  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_media")
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the pipelined writer and COPY are PostgreSQL's")
+
+HEADER = "客户名称,统一社会信用代码,电话,联系人,手机\n"
+
+
+def code(i: int) -> str:
+    body = f"91110000{i:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def line(i: int, *, name: str = "", phone: str = "010-65529988", mobile: str = "") -> str:
+    return f"{name or f'测试{i:02d}科技有限公司'},{code(i)},{phone},联系人{i},{mobile or f'1380013{i:04d}'}"
+
+
+def csv_bytes(lines: list[str]) -> bytes:
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def threaded(monkeypatch):
+    """Records whether each import job wrote its batches on the writer thread."""
+    seen: list[bool] = []
+    real_init = importing._BatchWriter.__init__
+
+    def init(self, threaded):  # type: ignore[no-untyped-def]
+        seen.append(threaded)
+        real_init(self, threaded)
+
+    monkeypatch.setattr(importing._BatchWriter, "__init__", init)
+    return seen
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_pipelined_import_keeps_every_guarantee(carol, dave, monkeypatch, threaded):
+    account_create(actor=dave, data={"name": "隐藏贸易有限公司"})  # 查重: carol cannot see it
+    monkeypatch.setattr(importing, "BATCH_SIZE", 4)
+    lines = [line(i) for i in range(1, 13)]
+    lines[4] = line(3, phone="010-88889999")  # row 6, batch 2: the key of row 4, created by batch 1 (must wait for it)
+    lines[6] = line(7, mobile="12345")  # row 8: a bad mobile number
+    lines[9] = line(10, name="隐藏贸易（北京）有限公司")  # row 11: copies an account carol cannot see
+    _upload, job = import_file(carol, csv_bytes(lines), key="credit_code")
+    assert threaded == [True]
+    assert job.state == JobState.SUCCEEDED, job.message
+    assert job.result["counts"] == {"created": 9, "updated": 1, "unchanged": 0, "contacts_created": 9, "contacts_updated": 0}
+    assert sorted(ImportRowError.objects.filter(job=job).values_list("row", flat=True)) == [8, 11]
+    assert Account.objects.filter(owner=carol).count() == 9
+    third = Account.objects.get(credit_code=code(3))
+    assert (third.phone, third.version) == ("+861088889999", 2) and "1088889999" in third.search_text
+    assert Contact.objects.filter(owner=carol).count() == 9 and ContactAccount.objects.filter(account__owner=carol).count() == 9
+    assert ContactAccount.objects.get(account=third).is_primary
+    entries = AuditEntry.objects.filter(source="import", actor=carol)
+    assert entries.filter(action="create").count() == 18 and entries.filter(action="update").count() == 1
+    assert all(e.request_id == f"job-{job.pk}" for e in entries)
+    with connection.cursor() as cur:  # the writer thread's connection is closed with the job
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cur.fetchone()[0] == 0
+
+    _upload, again = import_file(carol, csv_bytes(lines), key="credit_code")
+    assert again.result["counts"] == {"created": 0, "updated": 2, "unchanged": 8, "contacts_created": 0, "contacts_updated": 0}
+    # Row 4 of the file sets the old phone again, row 6 the new one: both are applied, in order.
+    assert Account.objects.get(credit_code=code(3)).phone == "+861088889999"
+    assert Account.objects.filter(owner=carol).count() == 9 and Contact.objects.filter(owner=carol).count() == 9
+
+
+class WorkerKilled(BaseException):
+    """Stands for kill -9: nothing in the job runner catches it."""
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_pipelined_import_killed_mid_way_resumes_without_losing_or_duplicating_rows(carol, monkeypatch, threaded):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+
+    def die_after_second_batch(batch):
+        if batch == 2:
+            raise WorkerKilled()
+
+    monkeypatch.setattr(importing, "AFTER_BATCH_HOOK", die_after_second_batch)
+    _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 11)]), key="credit_code", run=False)
+    with pytest.raises(WorkerKilled):
+        jobs.run(str(job.pk))
+    job.refresh_from_db()
+    assert job.state == JobState.RUNNING and job.checkpoint["done"] == 6
+    assert Account.objects.count() == 6 and Contact.objects.count() == 6
+
+    monkeypatch.setattr(importing, "AFTER_BATCH_HOOK", None)
+    assert jobs.recover_stale_jobs(now=timezone.now() + timedelta(hours=1))["requeued"] == 1
+    jobs.run(str(job.pk))
+    job.refresh_from_db()
+    assert threaded == [True, True]
+    assert job.state == JobState.SUCCEEDED, job.message
+    assert sorted(Account.objects.values_list("credit_code", flat=True)) == sorted(code(i) for i in range(1, 11))
+    assert Contact.objects.count() == 10 and ContactAccount.objects.count() == 10
+    assert AuditEntry.objects.filter(source="import", action="create").count() == 20
+    assert job.result["total"] == 10 and job.result["counts"]["created"] == 10
+
+
+@pytest.mark.django_db
+def test_a_record_changed_between_planning_and_writing_is_not_overwritten(carol, dave):
+    import_file(carol, csv_bytes([line(1)]), key="credit_code")
+    account = Account.objects.get(credit_code=code(1))
+    ctx = WriteContext(actor=carol, key=importing.get_spec("account").key("credit_code"), dry_run=False,
+                       columns={"credit_code": "统一社会信用代码", "phone": "电话"})
+    row = ValidRow(2, {"name": account.name, "credit_code": code(1), "phone": "+861088889999"})
+    plan = import_accounts.plan_accounts(ctx, [row])
+    Account.objects.filter(pk=account.pk).update(owner=dave)  # reassigned meanwhile: no longer carol's to change
+    with transaction.atomic(), translation.override("en"):
+        out = import_accounts.write_planned(ctx, plan)
+    assert [(e.row, e.column) for e in out.errors] == [(2, "统一社会信用代码")]
+    assert "changed while the import ran" in out.errors[0].message
+    account.refresh_from_db()
+    assert (account.phone, account.version, account.owner) == ("+861065529988", 1, dave)
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_copy_falls_back_to_skipping_rows_whose_unique_value_was_taken_meanwhile(carol):
+    account_create(actor=carol, data={"name": "已有有限公司", "credit_code": code(1)})
+    now = timezone.now()
+    taken = Account(name="后来有限公司", credit_code=code(1), owner=carol, created_at=now, updated_at=now)
+    fresh = Account(name="新有限公司", credit_code=code(2), owner=carol, created_at=now, updated_at=now)
+    with transaction.atomic():
+        inserted = insert_rows(Account, [taken, fresh])
+        assert inserted == [fresh]
+        assert Account.objects.filter(credit_code__in=[code(1), code(2)]).count() == 2  # the transaction goes on
+
+
+@pytest.mark.django_db
+def test_create_entries_list_the_records_values_without_repeating_the_entry(carol):
+    import_file(carol, csv_bytes([line(1)]), key="credit_code")
+    account = Account.objects.get(credit_code=code(1))
+    contact = Contact.objects.get()
+    entry = AuditEntry.objects.get(action="create", object_id=account.pk, content_type__model="account")
+    assert entry.changes["name"] == [None, "测试01科技有限公司"] and entry.changes["credit_code"] == [None, code(1)]
+    assert entry.changes["owner_id"] == [None, carol.pk] and entry.changes["nature"] == [None, "ordinary"]
+    assert not {"id", "created_at", "created_by_id", "search_text"} & set(entry.changes)
+    assert (entry.actor, entry.object_repr, entry.source) == (carol, account.name, "import")
+    contact_entry = AuditEntry.objects.get(action="create", object_id=contact.pk, content_type__model="contact")
+    assert contact_entry.changes["accounts"] == [None, [account.pk]] and contact_entry.changes["mobile"] == [None, "+8613800130001"]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_only_an_import_that_grows_the_tables_analyses_them(carol, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importing, "ANALYZE_MIN_ROWS", 2)
+    data = csv_bytes([line(i) for i in range(1, 9)])
+    with CaptureQueriesContext(connection) as first:
+        import_file(carol, data, key="credit_code")
+    analysed = [q["sql"] for q in first.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert any(q.startswith('ANALYZE "customers_account" ("id", "credit_code"') for q in analysed)  # the lookup columns
+    assert 'ANALYZE "customers_contactaccount"' in analysed  # a table with no columns listed: whole
+    with CaptureQueriesContext(connection) as again:
+        import_file(carol, data, key="credit_code")
+    assert not [q for q in again.captured_queries if q["sql"].startswith("ANALYZE")]
+
+
+@pytest.mark.django_db
+def test_rows_created_after_a_run_of_matched_rows_get_their_search_text_and_name_key(carol, monkeypatch):
+    from guanxi.customers.dedupe import name_key
+    from guanxi.customers.search import search_fields_for
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    import_file(carol, csv_bytes([line(i) for i in range(1, 5)]), key="credit_code")
+    prepared: list[bool] = []
+    real = importing.validate_rows
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared.append(kwargs.get("prepare", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "validate_rows", spy)
+    _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 9)]), key="credit_code")
+    assert job.result["counts"]["created"] == 4 and job.result["counts"]["unchanged"] == 4
+    assert prepared[0] and not all(prepared)  # matched rows switch the validation thread's preparing off
+    for account in Account.objects.filter(credit_code__in=[code(i) for i in range(5, 9)]):
+        assert (account.search_text, account.name_sort) == search_fields_for(account) and account.name_key == name_key(account.name)
+        contact = account.contacts.get()
+        assert (contact.search_text, contact.name_sort) == search_fields_for(contact)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("q", "found"), [
+    ("科", "测试05科技有限公司"), ("科技", "测试05科技有限公司"), ("测试05", "测试05科技有限公司"), ("cs05", "测试05科技有限公司"),
+    ("ceshi", "测试05科技有限公司"), (code(5), "测试05科技有限公司"), ("联系人5", "联系人5"), ("138 0013 0005", "联系人5"),
+])
+def test_search_finds_imported_accounts_and_contacts(carol, q, found):
+    from guanxi.customers.search_selectors import search
+
+    import_file(carol, csv_bytes([line(i) for i in range(1, 9)]), key="credit_code")
+    assert found in [hit.name for hit in search(actor=carol, q=q, limit=50)]
+
+
+@pytest.mark.django_db
+def test_a_contact_the_importer_may_not_change_fails_its_row_with_the_owner(carol, dave):
+    import_file(carol, csv_bytes([line(1)]), key="credit_code")
+    Contact.objects.update(owner=dave, team=None, department=dave.department)
+    # The same row with a new account phone: the contact is matched (by mobile) but is dave's now.
+    _upload, job = import_file(carol, csv_bytes([line(1, phone="010-88889999")]), key="credit_code")
+    assert job.result["counts"]["updated"] == 1  # the account is carol's
+    error = ImportRowError.objects.get(job=job)
+    assert error.column == "联系人" and str(dave) in error.message
+    assert Contact.objects.get().owner == dave
