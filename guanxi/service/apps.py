@@ -27,6 +27,7 @@ class ServiceConfig(AppConfig):
             register_kind(code, label, in_app=in_app, email=email)
         webhooks.register_event("complaint.created", _("Complaint filed"))
         webhooks.register_event("complaint.closed", _("Complaint closed"))
+        webhooks.register_event("complaint.state_changed", _("Complaint moved to another step"))
         register_action(
             complaints.COMPENSATION_ACTION, _("Complaint compensation"),
             fields={"compensation": "money"},
