@@ -10,6 +10,10 @@ Two paths that agree (``tests/test_analysis.py`` checks them against each other)
   means, rounding, ranking and zone positions exactly. Sums are exact (numeric on PostgreSQL; on
   SQLite the float sum of one-decimal ratings is re-quantised to one decimal) so means divide the
   same numbers as the pure code does.
+* For someone who sees every account (and reads in the rollups' zone) the same sums come from the
+  answer and response rollups (``rollups``: per day and month, item and segment), a few thousand
+  rows for a year of millions of answers; the rest read the raw answers of their accounts. Both
+  feed the same count-based helpers, so both give the same results (``tests/test_rollups.py``).
 
 Visibility: answers follow their account (``visible_to`` on Account): a rep sees the answers of the
 accounts they see; answers without an account are seen only by those who see every account.
@@ -26,13 +30,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from guanxi.customers.models import Account
+from guanxi.service import rollups
 from guanxi.service import satisfaction as sat
-from guanxi.service.models import SurveyAnswer, SurveyResponse
+from guanxi.service.models import AnswerRollup, ResponseRollup, SurveyAnswer, SurveyItem, SurveyResponse
 from guanxi.service.satisfaction import GapSummary, KeyExperience, Rating, TrendPoint, ZoneItem
 from guanxi.users.visibility import visible_to
 
@@ -237,18 +243,91 @@ def _gap_rows(qs: QuerySet[SurveyAnswer], by: str, zone: zoneinfo.ZoneInfo) -> d
     return merged
 
 
+# --- the same sums from the rollups (whoever sees every account) ----------------------------------
+
+ROLLUP_GROUPS = {"item": "i.code", "dimension": "i.dimension", "segment": "r.segment", "month": "r.period"}
+
+
+def _rollup_zone(actor: Any, flt: AnalysisFilter) -> zoneinfo.ZoneInfo | None:
+    """The zone to read the rollups in; None when this reader needs the raw answers (a narrower
+    scope, or one account asked for)."""
+    if flt.account_id is not None or _account_q(actor, "") is not None:
+        return None
+    return zone_of(actor)
+
+
+def _answer_sums(actor: Any, flt: AnalysisFilter, *, select: str, group: str = "", dimension: str | None = None,
+                 item: str | None = None) -> list[tuple[Any, ...]] | None:
+    """``SUM(r.total), <select>`` over the answer rollups of the period, grouped by ``group`` (SQL
+    over the rollup ``r`` and its item ``i``); rows without answers left out. None: read the raw answers."""
+    zone = _rollup_zone(actor, flt)
+    if zone is None:
+        return None
+    items = connection.ops.quote_name(SurveyItem._meta.db_table)
+    on: list[str] = []
+    params: list[Any] = []
+    if flt.segment is not None:
+        on.append("r.segment = %s")
+        params.append(flt.segment)
+    for column, value in (("survey_id", flt.survey_id), ("dimension", dimension), ("code", item)):
+        if value is not None:
+            on.append(f"r.item_id IN (SELECT id FROM {items} WHERE {column} = %s)")  # noqa: S608 - constant names
+            params.append(value)
+    rows = rollups.read(rollups.ANSWERS, zone, table=AnswerRollup, start=flt.start, end=flt.end,
+                        select=f"SUM(r.total), {select}", joins=f"LEFT JOIN {items} i ON i.id = r.item_id",
+                        on=" AND ".join(on), on_params=params, group=group)
+    return None if rows is None else [row[1:] for row in rows if row[0]]
+
+
+def _rollup_key(by: str, value: Any) -> sat.GroupKey:
+    if by == "segment":
+        return value or None
+    if by == "month":
+        return date.fromisoformat(str(value)[:10]).replace(day=1)
+    return value  # type: ignore[no-any-return]
+
+
+def _rollup_gap_rows(actor: Any, flt: AnalysisFilter, by: str, *, dimension: str | None = None, item: str | None = None,
+                     both_only: bool = False) -> dict[sat.GroupKey, list[Any]] | None:
+    if by not in ROLLUP_GROUPS:
+        return None
+    column = ROLLUP_GROUPS[by]
+    rows = _answer_sums(actor, flt, select=f"{column}, SUM(r.total), SUM(r.n), SUM(r.s_exp), SUM(r.s_expect)", group=column,
+                        dimension=dimension, item=item)
+    if rows is None:
+        return None
+    merged: dict[sat.GroupKey, list[Any]] = {}
+    for key, total, n, s_exp, s_expect in rows:
+        acc = merged.setdefault(_rollup_key(by, key), [0, 0, Decimal(0), Decimal(0)])
+        acc[0] += int(n if both_only else total)  # the raw trend counts only answers with both numbers
+        acc[1] += int(n or 0)
+        acc[2] += _exact(s_exp)
+        acc[3] += _exact(s_expect)
+    return merged
+
+
+# --- the selectors -------------------------------------------------------------------------------------
+
 def gaps(actor: Any, flt: AnalysisFilter, *, by: str) -> dict[sat.GroupKey, GapSummary]:
     """Satisfaction = experience − expectation per item (code), dimension, account, segment or month:
     the same as ``satisfaction.aggregate_gaps(load_ratings(...), by)``, in one grouped query."""
     if by not in GROUP_FIELDS:
         raise ValueError(f"Unknown grouping {by!r}; expected one of {sat.GROUPINGS}.")
-    merged = _gap_rows(answers(actor, flt), by, zone_of(actor))
+    merged = _rollup_gap_rows(actor, flt, by)
+    if merged is None:
+        merged = _gap_rows(answers(actor, flt), by, zone_of(actor))
     return {key: gap_summary_from_sums(total=v[0], n=v[1], sum_experience=v[2], sum_expectation=v[3])
             for key, v in sorted(merged.items(), key=lambda kv: sat._sort_key(kv[0]))}
 
 
 def key_experience(actor: Any, flt: AnalysisFilter) -> list[KeyExperience]:
     """Items ranked by importance × shortfall (关键体验); the first is the one to fix first."""
+    summed = _answer_sums(actor, flt, select="i.code, i.dimension, SUM(r.total), SUM(r.n), SUM(r.s_short), "
+                                             "SUM(r.n_importance), SUM(r.s_importance)", group="i.code, i.dimension")
+    if summed is not None:
+        return key_experience_from_sums([
+            {"item": code, "dimension": dim, "total": int(total), "n": int(n or 0), "shortfall": short,
+             "n_importance": int(n_imp or 0), "importance": s_imp} for code, dim, total, n, short, n_imp, s_imp in summed])
     shortfall = Case(When(BOTH & Q(expectation__gt=F("experience")), then=F("expectation") - F("experience")), default=None,
                      output_field=SUM)
     rows = (answers(actor, flt).values("item__code", "item__dimension").annotate(
@@ -260,8 +339,15 @@ def key_experience(actor: Any, flt: AnalysisFilter) -> list[KeyExperience]:
          "shortfall": r["s_short"], "n_importance": r["n_importance"], "importance": r["s_importance"]} for r in rows])
 
 
+ZONE_SUMS = ("n_adequate", "s_adequate", "n_desired", "s_desired", "n_experience", "s_experience")
+
+
 def tolerance_zone(actor: Any, flt: AnalysisFilter) -> list[ZoneItem]:
     """Per item the adequate–desired band and the perceived level; items below the band first (flagged)."""
+    summed = _answer_sums(actor, flt, select="i.code, " + ", ".join(f"SUM(r.{m})" for m in ZONE_SUMS), group="i.code")
+    if summed is not None:
+        return zone_from_sums([{"item": code, **{m: (int(v or 0) if m.startswith("n_") else v) for m, v in zip(ZONE_SUMS, sums, strict=True)}}
+                               for code, *sums in summed])
     rows = (answers(actor, flt).values("item__code").annotate(
         n_adequate=Count("adequate"), s_adequate=Sum("adequate", output_field=SUM),
         n_desired=Count("desired"), s_desired=Sum("desired", output_field=SUM),
@@ -270,9 +356,27 @@ def tolerance_zone(actor: Any, flt: AnalysisFilter) -> list[ZoneItem]:
     return zone_from_sums([{**r, "item": r["item__code"]} for r in rows])
 
 
+SCORE_SUMS = ("csat_n", "csat_ok", "nps_n", "promoters", "detractors")
+
+
+def _rollup_scores(actor: Any, flt: AnalysisFilter) -> dict[str, int] | None:
+    zone = _rollup_zone(actor, flt)
+    if zone is None:
+        return None
+    on: list[str] = []
+    params: list[Any] = []
+    for column, value in (("segment", flt.segment), ("survey_id", flt.survey_id)):
+        if value is not None:
+            on.append(f"r.{column} = %s")
+            params.append(value)
+    rows = rollups.read(rollups.ANSWERS, zone, table=ResponseRollup, start=flt.start, end=flt.end,
+                        select=", ".join(f"SUM(r.{m})" for m in SCORE_SUMS), on=" AND ".join(on), on_params=params)
+    return None if rows is None else {m: int(v or 0) for m, v in zip(SCORE_SUMS, rows[0], strict=True)}
+
+
 def scores(actor: Any, flt: AnalysisFilter) -> Scores:
     """CSAT and NPS of the period's responses (one aggregate query)."""
-    row = responses(actor, flt).aggregate(
+    row = _rollup_scores(actor, flt) or responses(actor, flt).aggregate(
         csat_n=Count("csat"), csat_ok=Count("id", filter=Q(csat__gte=4)), nps_n=Count("nps"),
         promoters=Count("id", filter=Q(nps__gte=9)), detractors=Count("id", filter=Q(nps__lte=6)),
     )
@@ -284,7 +388,9 @@ def scores(actor: Any, flt: AnalysisFilter) -> Scores:
 
 def trend(actor: Any, flt: AnalysisFilter, *, dimension: str | None = None, item: str | None = None) -> list[TrendPoint]:
     """Mean gap per month, oldest first, holes shown as ``n=0`` (as ``satisfaction.monthly_trend``)."""
-    merged = _gap_rows(answers(actor, flt, dimension=dimension, item=item).filter(BOTH), "month", zone_of(actor))
+    merged = _rollup_gap_rows(actor, flt, "month", dimension=dimension, item=item, both_only=True)
+    if merged is None:
+        merged = _gap_rows(answers(actor, flt, dimension=dimension, item=item).filter(BOTH), "month", zone_of(actor))
     months = sorted(k for k, v in merged.items() if isinstance(k, date) and v[1])
     if not months:
         return []

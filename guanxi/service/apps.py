@@ -13,8 +13,17 @@ class ServiceConfig(AppConfig):
         from guanxi.dataio import webhooks
 
         # sla: its periodic escalation job registers on import; surveys_ready: surveys and
-        # follow-up visits (delegates, timeline providers, notification kinds, jobs).
-        from guanxi.service import complaint_compensation, complaint_notify, complaint_timeline, complaints, sla, surveys_ready  # noqa: F401
+        # follow-up visits (delegates, timeline providers, notification kinds, jobs); rollup_rebuild:
+        # the dashboard's rollups (which follow every complaint write) and their nightly rebuild job.
+        from guanxi.service import (  # noqa: F401
+            complaint_compensation,
+            complaint_notify,
+            complaint_timeline,
+            complaints,
+            rollup_rebuild,
+            sla,
+            surveys_ready,
+        )
         from guanxi.service.models import ComplaintAttachment, ComplaintEvent
         from guanxi.users.notifications import register_kind
         from guanxi.users.visibility import register_delegate

@@ -388,3 +388,12 @@ class FollowUpVisit(OwnedModel):
 
 
 COMPENSATION_APPROVAL_DEFAULT = Decimal("5000")
+
+# Rollups of the dashboard and the analysis (their own module; guanxi.service.rollups keeps them).
+from guanxi.service.rollup_models import (  # noqa: E402,F401
+    AnswerRollup,
+    ComplaintResolveHistogram,
+    ComplaintRollup,
+    ResponseRollup,
+    RollupState,
+)

@@ -36,6 +36,7 @@ from guanxi.audit.models import Action
 from guanxi.audit.services import audit_record, snapshot
 from guanxi.core.errors import Conflict, GuanxiError, NotFound, PermissionDenied, ValidationFailed, VersionConflict
 from guanxi.customers.models import Account, AccountClassification, Contact, ContactAccount
+from guanxi.service import rollups
 from guanxi.service.models import (
     Dimension,
     InvitationState,
@@ -512,6 +513,7 @@ def answer(token: str, data: dict[str, Any], *, now: datetime | None = None) -> 
     for a in answers:
         a.response = response
     SurveyAnswer.objects.bulk_create(answers)
+    rollups.response_added(response, answers)  # the analysis rollups, in this transaction
     invitation.state = InvitationState.ANSWERED
     invitation.answered_at = moment
     invitation.save(update_fields=["state", "answered_at"])

@@ -24,6 +24,8 @@ from guanxi.customers.phones import normalise_phone
 from guanxi.customers.services import account_create
 from guanxi.sales import demo_data as sales_demo
 from guanxi.sales.models import Opportunity
+from guanxi.service import demo_data as service_demo
+from guanxi.service.models import Complaint
 from guanxi.users.models import User
 from guanxi.users.personas import DEMO_PASSWORD, create_demo_org
 
@@ -105,6 +107,10 @@ class Command(BaseCommand):
                             help="Average opportunities per account (default 3).")
         parser.add_argument("--activities-per-opportunity", type=float, default=5.0,
                             help="Average activities per opportunity (default 5).")
+        parser.add_argument("--complaints-per-account", type=float, default=0.3,
+                            help="Complaints per account over the last year (default 0.3).")
+        parser.add_argument("--responses-per-account", type=float, default=0.8,
+                            help="Satisfaction survey responses per account over the last year (default 0.8).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         org = create_demo_org()
@@ -117,6 +123,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{Account.all_objects.count()} accounts exist already; not adding more (use --force).")
             if not Opportunity.all_objects.exists():  # a demo database from before sales existed
                 self.seed_sales(org.users, Account.objects.all(), options)
+            if not Complaint.all_objects.exists():  # ... or before service existed
+                self.seed_service(org, Account.objects.all(), options)
             return
         count, seed = options["accounts"], options["seed"]
         last_before = Account.all_objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -140,6 +148,7 @@ class Command(BaseCommand):
             f"Created {len(ids) + generated.accounts + made} accounts, {attached.contacts + generated.contacts} contacts and "
             f"{attached.orders + generated.orders} orders; classified them; {duplicates} possible duplicates queued."))
         self.seed_sales(org.users, Account.objects.filter(pk__gt=last_before), options)
+        self.seed_service(org, Account.objects.filter(pk__gt=last_before), options)
 
     def seed_sales(self, users: dict[str, User], accounts: Any, options: dict[str, Any]) -> None:
         """Leads, opportunities, activities, SPIN calls, targets and forecasts for ``accounts`` (sales.demo_data)."""
@@ -151,6 +160,15 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Created {counts['opportunity']} opportunities, {counts['activity']} activities, {counts['callplan']} SPIN call plans, "
             f"{counts['lead']} leads and {counts['targets']} targets."))
+
+    def seed_service(self, org: Any, accounts: Any, options: dict[str, Any]) -> None:
+        """Complaints, follow-up visits and satisfaction surveys for ``accounts`` (service.demo_data)."""
+        n = accounts.count()
+        counts = service_demo.generate(org=org, accounts=accounts, complaints=round(n * options["complaints_per_account"]),
+                                       responses=round(n * options["responses_per_account"]), seed=options["seed"])
+        self.stdout.write(self.style.SUCCESS(
+            f"Created {counts['complaints']} complaints, {counts['follow_ups']} follow-up visits, {counts['invitations']} survey "
+            f"invitations and {counts['responses']} responses ({counts['answers']} answers)."))
 
     def seed_duplicates(self, owner: User, count: int) -> int:
         """A few typed-twice customers (股份有限公司 vs 有限公司), so the duplicates queue has work."""
