@@ -5,7 +5,7 @@ notification kinds register themselves here."""
 from __future__ import annotations
 
 from guanxi.customers.timeline import register_timeline_provider
-from guanxi.sales import forecast, reminders  # noqa: F401  (job handlers register on import)
+from guanxi.sales import forecast, reminders, rollups  # noqa: F401  (job handlers register on import)
 from guanxi.sales.activities import timeline_items
 from guanxi.sales.models import CallNeed, CallPlan, CallQuestion
 from guanxi.users.visibility import register_delegate

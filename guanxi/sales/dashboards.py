@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from guanxi.sales.activities import day_bounds, user_zone
+from guanxi.sales.activities import user_zone
+from guanxi.sales.forecast import OpenGroup
 from guanxi.sales.forecasting import ForecastRow
 from guanxi.sales.metrics import CallQuality, ratio
-from guanxi.sales.models import CallPlan, Opportunity
+from guanxi.sales.models import Opportunity, Stage
+from guanxi.sales.quality import team_call_sums
 from guanxi.sales.targets_math import add_months, period_start
 from guanxi.users.models import Team, User
 from guanxi.users.visibility import subordinate_ids, visible_to
@@ -33,7 +36,8 @@ def is_manager(actor: User) -> bool:
     """Administrators, team managers and anyone with people below them see a team view."""
     if actor.is_admin:
         return True
-    return Team.objects.filter(manager_id=actor.pk).exists() or len(subordinate_ids(actor)) > 1
+    # People below them first: the visibility function reads (and caches) them for the page anyway.
+    return len(subordinate_ids(actor)) > 1 or Team.objects.filter(manager_id=actor.pk).exists()
 
 
 @dataclass(frozen=True)
@@ -45,18 +49,25 @@ class StageTotal:
     amount: Decimal
 
 
-def pipeline_by_stage(actor: User, *, user_id: int | None = None, team_id: int | None = None) -> list[StageTotal]:
-    """Open visible deals per stage (one grouped query); stage names in the current language."""
+def pipeline_by_stage(actor: User, *, user_id: int | None = None, team_id: int | None = None,
+                      groups: Sequence[OpenGroup] | None = None) -> list[StageTotal]:
+    """Open visible deals per stage (one grouped query, or from ``forecast.open_deal_groups`` of the
+    same subject when given); stage names in the current language."""
+    zh = (get_language() or "").startswith("zh")
+    if groups is not None:
+        totals: dict[int, tuple[int, Decimal]] = {}
+        for g in groups:
+            deals, amount = totals.get(g.stage_id, (0, Decimal(0)))
+            totals[g.stage_id] = (deals + g.deals, amount + g.amount)
+        stages = Stage.objects.filter(pk__in=list(totals)).select_related("pipeline").order_by("pipeline__position", "pipeline_id", "position")
+        return [StageTotal(s.pk, s.name_zh if zh else s.name_en, s.position, *totals[s.pk]) for s in stages]
     qs = visible_to(actor, Opportunity.objects.filter(is_open=True))
     if user_id is not None:
         qs = qs.filter(owner_id=user_id)
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
     rows = (qs.values("stage_id", "stage__name_zh", "stage__name_en", "stage__position", "pipeline__position", "pipeline_id")
-            .annotate(deals=Count("id"), amount=Sum("amount")).order_by("pipeline__position", "pipeline_id", "stage__position"))
-    from django.utils.translation import get_language
-
-    zh = (get_language() or "").startswith("zh")
+            .annotate(deals=Count("*"), amount=Sum("amount")).order_by("pipeline__position", "pipeline_id", "stage__position"))
     return [StageTotal(r["stage_id"], r["stage__name_zh"] if zh else r["stage__name_en"], r["stage__position"],
                        r["deals"], Decimal(r["amount"] or 0)) for r in rows]
 
@@ -65,13 +76,9 @@ def team_n_per_call(actor: User, *, start: date, end: date) -> Decimal | None:
     """N questions per logged call over the actor's team(s), as one aggregate — so a rep compares
     themself with the team average without seeing anyone else's calls (DOMAIN §2: top sellers ask
     far more N questions)."""
-    zone = user_zone(actor)
-    since, _ = day_bounds(start, zone)
-    until, _ = day_bounds(end + timedelta(days=1), zone)
     teams = User.teams.through.objects.filter(user_id=actor.pk).values("team_id")
-    totals = CallPlan.objects.filter(logged_at__gte=since, logged_at__lt=until, activity__team_id__in=teams,
-                                     activity__owner__isnull=False).aggregate(calls=Count("id"), n=Sum("n_asked"))
-    return ratio(int(totals["n"] or 0), int(totals["calls"] or 0))
+    calls, n = team_call_sums(actor, teams=teams, start=start, end=end)
+    return ratio(n, calls)
 
 
 def month_range(today: date, months: int) -> tuple[date, date]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from guanxi.core.errors import NotFound
@@ -84,19 +84,49 @@ def _open_deals(actor: User, months: list[date], filters: dict[str, Any]) -> lis
             for i, r in enumerate(rows)]
 
 
+@dataclass(frozen=True, slots=True)
+class OpenGroup:
+    """Open deals of one stage, expected-close month (None: no date) and effective probability, summed."""
+
+    stage_id: int
+    month: date | None
+    probability: int
+    deals: int
+    amount: Decimal
+
+
+def open_deal_groups(actor: User, *, team: Team | None = None, user: User | None = None) -> list[OpenGroup]:
+    """Every open visible deal of the subject, grouped by (stage, close month, probability) in one
+    query: what the weighted forecast and the pipeline by stage both read, so the dashboard, which
+    shows both, reads the open deals once. A user outside the actor's reach is 404."""
+    qs = visible_to(actor, Opportunity.objects.filter(is_open=True, **_scope(actor, team=team, user=user)))
+    rows = (qs.annotate(month=TruncMonth("expected_close"), p=Coalesce("probability", "stage__probability", output_field=IntegerField()))
+            .values("stage_id", "month", "p").annotate(deals=Count("*"), total=Sum("amount")).order_by())
+    return [OpenGroup(r["stage_id"], _as_date(r["month"]) if r["month"] is not None else None, int(r["p"]), r["deals"],
+                      Decimal(r["total"] or 0)) for r in rows]
+
+
+def _deals_of_groups(groups: Sequence[OpenGroup], months: list[date]) -> list[OpenDeal]:
+    """The groups ``_open_deals`` would have read: a close date, in the last month or before."""
+    last = period_start(months[-1], "month")
+    dated = [(g, g.month) for g in groups if g.month is not None and g.month <= last]
+    return [OpenDeal(id=i, amount=g.amount, probability=g.probability, expected_close=month) for i, (g, month) in enumerate(dated)]
+
+
 def _as_date(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
 def _won(qs: QuerySet[Opportunity], months: list[date]) -> QuerySet[Opportunity]:
-    return qs.filter(stage__kind=StageKind.WON, closed_at__gte=_moment(months[0]),
+    # is_open=False is implied by a won stage; said here so the closed-deals index applies.
+    return qs.filter(is_open=False, stage__kind=StageKind.WON, closed_at__gte=_moment(months[0]),
                      closed_at__lt=_moment(period_end(months[-1], "month") + timedelta(days=1)))
 
 
 def _actuals(actor: User, months: list[date], filters: dict[str, Any]) -> list[ClosedAmount]:
     qs = _won(visible_to(actor, Opportunity.objects.filter(**filters)), months)
-    rows = qs.annotate(day=TruncDate("closed_at", tzinfo=_zone())).values("day").annotate(total=Sum("amount")).order_by()
-    return [ClosedAmount(day=r["day"], amount=Decimal(r["total"] or 0)) for r in rows]
+    rows = qs.annotate(month=TruncMonth("closed_at", tzinfo=_zone())).values("month").annotate(total=Sum("amount")).order_by()
+    return [ClosedAmount(day=_as_date(r["month"]), amount=Decimal(r["total"] or 0)) for r in rows]
 
 
 def _targets(actor: User, months: list[date], *, team: Team | None, user: User | None) -> dict[date, Decimal]:
@@ -113,14 +143,17 @@ def _targets(actor: User, months: list[date], *, team: Team | None, user: User |
 
 
 def forecast_for(actor: User, *, team: Team | None = None, user: User | None = None, months: int | Sequence[date] = 6,
-                 start: date | None = None) -> list[ForecastRow]:
+                 start: date | None = None, open_groups: Sequence[OpenGroup] | None = None) -> list[ForecastRow]:
     """The forecast table (weighted, best case, actual, target, gap, attainment) per month over the
-    actor's visible opportunities, optionally of one team or rep. Three aggregate queries."""
+    actor's visible opportunities, optionally of one team or rep. One grouped query per series:
+    open deals by (close month, probability), won deals by close month, monthly targets.
+    ``open_groups`` (``open_deal_groups`` of the same subject) stands in for the first."""
     month_starts = month_list(months, start=start)
     if not month_starts:
         return []
     filters = _scope(actor, team=team, user=user)
-    return forecasting.forecast_table(month_starts, _open_deals(actor, month_starts, filters),
+    deals = _deals_of_groups(open_groups, month_starts) if open_groups is not None else _open_deals(actor, month_starts, filters)
+    return forecasting.forecast_table(month_starts, deals,
                                       _actuals(actor, month_starts, filters), _targets(actor, month_starts, team=team, user=user))
 
 
@@ -206,8 +239,8 @@ def forecast_accuracy(actor: User, *, months: int | Sequence[date] = 6, team: Te
     elif team is not None:
         snaps, won = snaps.filter(team_id=team.pk), won.filter(team_id=team.pk)
     forecast = dict(snaps.values("month").annotate(total=Sum("weighted")).order_by().values_list("month", "total"))
-    actual_rows = won.annotate(day=TruncDate("closed_at", tzinfo=_zone())).values("day").annotate(total=Sum("amount")).order_by()
-    actual = forecasting.actual_by_month([ClosedAmount(r["day"], Decimal(r["total"] or 0)) for r in actual_rows], month_starts)
+    actual_rows = won.annotate(month=TruncMonth("closed_at", tzinfo=_zone())).values("month").annotate(total=Sum("amount")).order_by()
+    actual = forecasting.actual_by_month([ClosedAmount(_as_date(r["month"]), Decimal(r["total"] or 0)) for r in actual_rows], month_starts)
     rows = []
     for month in month_starts:
         f = forecast.get(month)

@@ -485,3 +485,6 @@ class CalendarFeed(TimeStampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
     token_hash = models.CharField(max_length=64, unique=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+# The call-quality rollup (its own module; guanxi.sales.rollups keeps it, guanxi.sales.quality reads it).
+from guanxi.sales.rollup_models import CallQualityMonth, CallRollupState  # noqa: E402,F401

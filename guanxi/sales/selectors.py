@@ -1,10 +1,13 @@
 """Reads of the sales subsystem: every one starts from ``visible_to``.
 
 The board (DOMAIN §2, issue 5 item 3) stays usable with thousands of open deals: each column shows
-its first ``per_column`` cards (keyset order ``-board_rank, -id``, the ``sales_opp_board`` index)
-plus its total count and amount; further cards load per column with ``board_column_page``. The
-whole board is a constant number of queries whatever the number of stages or deals: the stages,
-one grouped aggregate, and one window query (ROW_NUMBER per stage) for the cards.
+its first ``per_column`` cards (keyset order ``-board_rank, -id``) plus its total count and amount;
+further cards load per column with ``board_column_page``. The whole board is a constant number of
+queries whatever the number of stages or deals: the stages, one grouped aggregate (counts and
+totals per stage), and one query for the cards. On PostgreSQL that query is a UNION ALL of one
+``LIMIT per_column`` range per non-empty column over ``sales_opp_owner_board`` (owner, stage,
+rank) — the visibility-filtered order — so its cost does not grow with the deals behind the first
+cards; elsewhere it is a window query (ROW_NUMBER per stage).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -111,12 +115,41 @@ def _weighted_expr() -> Any:
     return ExpressionWrapper(F("amount") * probability / Value(Decimal(100)), output_field=MONEY_FIELD)
 
 
+# What a card shows (and the API's card): the wide account row (notes, search text) stays behind.
+CARD_FIELDS = (
+    "id", "version", "name", "account_id", "pipeline_id", "stage_id", "owner_id", "team_id", "amount", "currency", "probability",
+    "expected_close", "board_rank", "is_open", "closed_at", "account__id", "account__name", "owner__id", "owner__username",
+    "owner__display_name", "owner__first_name", "owner__last_name", "stage__id", "stage__name_zh", "stage__name_en",
+    "stage__pipeline_id", "stage__code", "stage__position", "stage__kind", "stage__probability",
+)
+
+
+def _card_queryset(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    return qs.select_related("account", "owner", "stage").only(*CARD_FIELDS)
+
+
+def _first_cards(qs: QuerySet[Opportunity], stage_ids: list[int], per_column: int) -> list[Opportunity]:
+    """The first ``per_column`` cards of each of ``stage_ids``, in one query."""
+    if not stage_ids:
+        return []
+    if connection.features.supports_slicing_ordering_in_compound:
+        firsts = [qs.filter(stage_id=stage_id).order_by(*BOARD_ORDER).values("pk")[:per_column] for stage_id in stage_ids]
+        ids = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
+        chosen = Opportunity.objects.filter(pk__in=ids)
+    else:
+        chosen = qs.annotate(
+            row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("board_rank").desc(), F("id").desc()])
+        ).filter(row__lte=per_column)
+    return list(_card_queryset(chosen).order_by("stage_id", *BOARD_ORDER))
+
+
 def board_columns(
     actor: User, pipeline: Pipeline, *, per_column: int = 50, params: ListParams | None = None,
     closed_days: int = CLOSED_DAYS,
 ) -> Board:
     """The board of ``pipeline`` as ``actor`` sees it, filtered by the opportunity list's
-    allow-listed ``params``. Three queries (after the actor's visibility lookups)."""
+    allow-listed ``params``. Three queries (after the actor's visibility lookups): the stages,
+    the counts and totals per stage (one GROUP BY), the first cards of the non-empty columns."""
     per_column = max(1, min(per_column, 200))
     now = timezone.now()
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
@@ -131,11 +164,8 @@ def board_columns(
             sum_weighted=Sum(_weighted_expr(), filter=in_default),
         )
     }
-    ranked = qs.annotate(
-        row=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("board_rank").desc(), F("id").desc()])
-    ).filter(row__lte=per_column).select_related("account", "owner", "stage").order_by("stage_id", "-board_rank", "-id")
     cards: dict[int, list[Opportunity]] = {}
-    for opp in ranked:
+    for opp in _first_cards(qs, [st.pk for st in stages if st.pk in totals], per_column):  # columns with deals
         cards.setdefault(opp.stage_id, []).append(opp)
     board = Board(pipeline=pipeline)
     for stage in stages:
@@ -161,7 +191,7 @@ def board_column_page(
 ) -> Page[Opportunity]:
     """The next cards of one column after ``after_cursor`` (from ``BoardColumn.next_cursor``)."""
     qs = _board_queryset(actor, params, now=timezone.now(), closed_days=closed_days).filter(stage=stage)
-    return keyset_page(qs.select_related("account", "owner", "stage"), order=BOARD_ORDER, after=after_cursor, limit=limit)
+    return keyset_page(_card_queryset(qs), order=BOARD_ORDER, after=after_cursor, limit=limit)
 
 
 # --- stage history ---------------------------------------------------------------------------------

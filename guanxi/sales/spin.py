@@ -37,6 +37,7 @@ from guanxi.sales.models import (
     SpinKind,
     SpinQuestion,
 )
+from guanxi.sales.rollups import record_call
 from guanxi.users.models import RoleCode, User
 from guanxi.users.visibility import can_see, editable_by
 
@@ -274,6 +275,7 @@ def call_log(
             raise ValidationFailed({f"next_step.{k}": v for k, v in exc.errors.items()}) from exc
     current.version += 1
     current.save()
+    record_call(current, activity=activity)  # the call-quality rollup (quality.py reads it)
     if activity.done_at is None:
         activity_complete(actor=actor, activity=activity)
     audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)

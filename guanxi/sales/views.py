@@ -2,7 +2,10 @@
 "load more" per column, drag or keyboard moves with optimistic locking.
 
 The board page is a constant number of queries whatever the number of deals (``board_columns``:
-stages, one grouped aggregate, one window query; plus one query for which cards the user may move).
+stages, one grouped aggregate, one query for the first cards; plus one query for which cards the
+user may move). Each column first shows ``PER_COLUMN`` cards; "load more" brings ``PAGE`` more.
+Cards are built by ``board_cards.cards_html`` (a board shows over a hundred; see there why not
+through the template engine).
 Moves go through ``opportunity_move``; a lost stage needs a reason, so a move there opens the lose
 form, and a won stage opens the win form (which can create the order).
 """
@@ -14,8 +17,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -26,13 +31,15 @@ from guanxi.core.listing import ListParamError, ListParams
 from guanxi.core.pagination import InvalidCursor
 from guanxi.sales import opportunities as services
 from guanxi.sales import selectors
+from guanxi.sales.board_cards import cards_html
 from guanxi.sales.lists import OPPORTUNITY_LIST
 from guanxi.sales.models import Opportunity, Pipeline, Stage, StageKind
 from guanxi.sales.pipelines import default_pipeline, pipelines_for_everyone
 from guanxi.users.models import Team, User
 from guanxi.users.visibility import editable_queryset
 
-PER_COLUMN = 50
+PER_COLUMN = 20  # cards per column on the first load
+PAGE = 50  # cards per "load more"
 # The board's own filters (a subset of the opportunity list's allow-list).
 BOARD_FILTERS = ("owner", "team", "expected_close__from", "expected_close__to", "q")
 
@@ -55,6 +62,12 @@ def _filter_query(params: ListParams) -> str:
     return urlencode({k: v for k, v in params.filters.items()}, doseq=True)
 
 
+def _owner_options(users: list[User], chosen: str) -> str:
+    # " selected" has nothing to escape, so format_html_join keeps it as it is.
+    return format_html_join("", '<option value="{}"{}>{}</option>',
+                            ((str(u.pk), " selected" if str(u.pk) == chosen else "", str(u)) for u in users))
+
+
 def _editable_ids(actor: User, cards: list[Opportunity]) -> set[int]:
     """The cards the actor may move, in one query for the whole board."""
     if not cards:
@@ -75,15 +88,17 @@ def board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
             raise NotFound()
     params, error = board_params(request.GET)
     result = selectors.board_columns(request.user, pipeline, per_column=PER_COLUMN, params=params)  # type: ignore[arg-type]
-    cards = [c for col in result.columns for c in col.cards]
-    editable = _editable_ids(request.user, cards)  # type: ignore[arg-type]
+    editable = _editable_ids(request.user, [c for col in result.columns for c in col.cards])  # type: ignore[arg-type]
     stages = [col.stage for col in result.columns]
+    every = iter(cards_html([c for col in result.columns for c in col.cards], stages, editable, csrf_token=get_token(request)))
+    columns = [(col, [next(every) for _ in col.cards]) for col in result.columns]
     users = list(User.objects.filter(is_active=True).order_by("username").only("pk", "username", "display_name", "first_name", "last_name"))
+    owner = params.filters.get("owner", [""])[0]
     context = {
-        "pipeline": pipeline, "pipelines": list(pipelines_for_everyone().order_by("position", "id")),
-        "board": result, "stages": stages, "editable": editable, "params": params, "error": error,
-        "filter_query": _filter_query(params), "users": users, "teams": list(Team.objects.order_by("name")),
-        "owner": params.filters.get("owner", [""])[0], "team": params.filters.get("team", [""])[0],
+        "pipeline": pipeline, "pipelines": list(pipelines_for_everyone().prefetch_related(None).order_by("position", "id")),
+        "board": result, "columns": columns, "params": params, "error": error,
+        "filter_query": _filter_query(params), "owner_options": _owner_options(users, owner), "teams": list(Team.objects.order_by("name")),
+        "owner": owner, "team": params.filters.get("team", [""])[0],
         "close_from": params.filters.get("expected_close__from", [""])[0],
         "close_to": params.filters.get("expected_close__to", [""])[0],
         "any_cards": any(col.total for col in result.columns),
@@ -100,13 +115,13 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
     params, _error = board_params(request.GET)
     try:
         page = selectors.board_column_page(request.user, stage, request.GET.get("after") or None,  # type: ignore[arg-type]
-                                           limit=PER_COLUMN, params=params)
+                                           limit=PAGE, params=params)
     except InvalidCursor:
-        page = selectors.board_column_page(request.user, stage, None, limit=PER_COLUMN, params=params)  # type: ignore[arg-type]
+        page = selectors.board_column_page(request.user, stage, None, limit=PAGE, params=params)  # type: ignore[arg-type]
     stages = list(Stage.objects.filter(pipeline_id=stage.pipeline_id).order_by("position"))
     return render(request, "sales/partials/column_page.html", {
-        "cards": page.items, "next_cursor": page.next_cursor, "stage": stage, "stages": stages,
-        "editable": _editable_ids(request.user, page.items), "filter_query": _filter_query(params),  # type: ignore[arg-type]
+        "cards": cards_html(page.items, stages, _editable_ids(request.user, page.items), csrf_token=get_token(request)),  # type: ignore[arg-type]
+        "next_cursor": page.next_cursor, "stage": stage, "filter_query": _filter_query(params),
     })
 
 
@@ -115,8 +130,8 @@ def _card_response(request: HttpRequest, opportunity_id: int, *, status: int = 2
     """The card as it now stands (and, after a move, the refreshed column headers, out of band)."""
     opp = selectors.opportunities_visible(request.user).select_related("account", "owner", "stage").get(pk=opportunity_id)  # type: ignore[arg-type]
     stages = list(Stage.objects.filter(pipeline_id=opp.pipeline_id).order_by("position"))
-    context: dict[str, Any] = {"opp": opp, "stages": stages, "editable": {opp.pk}, "message": message,
-                               "message_is_error": status >= 400}
+    card = cards_html([opp], stages, {opp.pk}, csrf_token=get_token(request), message=message, message_is_error=status >= 400)[0]
+    context: dict[str, Any] = {"card": card}
     if params is not None:
         context["columns"] = selectors.board_columns(request.user, opp.pipeline, per_column=1, params=params).columns  # type: ignore[arg-type]
     return render(request, "sales/partials/card_moved.html", context, status=status)

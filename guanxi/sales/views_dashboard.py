@@ -38,15 +38,17 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) < 19 else None
 
 
-def _subject(request: HttpRequest, actor: User) -> tuple[User | None, Team | None]:
-    """``?user=`` / ``?team=`` among those the actor may see (anyone else: 404)."""
+def _subject(request: HttpRequest, actor: User, *, reps: list[User] | None = None,
+             teams: list[Team] | None = None) -> tuple[User | None, Team | None]:
+    """``?user=`` / ``?team=`` among those the actor may see (anyone else: 404); ``reps`` and
+    ``teams`` are those lists when the page has already read them."""
     user = team = None
     if request.GET.get("user"):
-        user = next((u for u in dashboards.visible_reps(actor) if u.pk == _int(request.GET["user"])), None)
+        user = next((u for u in (reps if reps is not None else dashboards.visible_reps(actor)) if u.pk == _int(request.GET["user"])), None)
         if user is None:
             raise NotFound()
     elif request.GET.get("team"):
-        team = next((t for t in dashboards.visible_teams(actor) if t.pk == _int(request.GET["team"])), None)
+        team = next((t for t in (teams if teams is not None else dashboards.visible_teams(actor)) if t.pk == _int(request.GET["team"])), None)
         if team is None:
             raise NotFound()
     return user, team
@@ -66,19 +68,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     A constant number of queries whatever the number of reps and calls."""
     actor = _user(request)
     manager = dashboards.is_manager(actor)
-    user, team = _subject(request, actor)
+    reps, teams = (dashboards.visible_reps(actor), dashboards.visible_teams(actor)) if manager else ([], [])
+    user, team = _subject(request, actor, reps=reps if manager else None, teams=teams if manager else None)
     if not manager and user is None and team is None:
         user = actor
     today = dashboards.today_for(actor)
     start, end = dashboards.month_range(today, TREND_MONTHS)
     month_start = period_start(today, "month")
     user_id, team_id = (user.pk if user else None), (team.pk if team else None)
-    report = quality.quality_report(actor, start=month_start, end=end, team_id=team_id, user_id=user_id)
-    trend = quality.quality_trend(actor, start=start, end=end, team_id=team_id, user_id=user_id)
+    report, trend = quality.dashboard_quality(actor, start=start, month_start=month_start, end=end, team_id=team_id, user_id=user_id,
+                                              people=reps, teams=teams)
     own = next((r for r in report.reps if r.user_id == actor.pk), None)
     team_average = dashboards.team_n_per_call(actor, start=month_start, end=end) if not manager else None
-    rows = forecast.forecast_for(actor, team=team, user=user, months=6, start=month_start)
-    stages = dashboards.pipeline_by_stage(actor, user_id=user_id, team_id=team_id)
+    groups = forecast.open_deal_groups(actor, team=team, user=user)  # the open deals, read once for both
+    rows = forecast.forecast_for(actor, team=team, user=user, months=6, start=month_start, open_groups=groups)
+    stages = dashboards.pipeline_by_stage(actor, user_id=user_id, team_id=team_id, groups=groups)
     return render(request, "sales/dashboard/dashboard.html", {
         "manager": manager, "subject_user": user, "subject_team": team, "report": report, "own": own,
         "team_average": team_average, "stages": stages, "forecast_rows": rows, "month_start": month_start,
@@ -86,7 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "forecast_chart": dashboards.forecast_series(rows, _forecast_labels()),
         "pipeline_total": sum((s.amount for s in stages), Decimal(0)),
         "query": f"user={user.pk}" if user else f"team={team.pk}" if team else "",
-        "reps": dashboards.visible_reps(actor) if manager else [], "teams": dashboards.visible_teams(actor) if manager else [],
+        "reps": reps, "teams": teams,
     })
 
 
@@ -136,7 +140,8 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     """Weighted pipeline by month vs target vs actual, the deals of one month (``?month=``), and the
     accuracy of past months' forecasts."""
     actor = _user(request)
-    user, team = _subject(request, actor)
+    reps, teams = dashboards.visible_reps(actor), dashboards.visible_teams(actor)
+    user, team = _subject(request, actor, reps=reps, teams=teams)
     if user is None and team is None and not dashboards.is_manager(actor):
         user = actor
     today = dashboards.today_for(actor)
@@ -157,7 +162,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/dashboard/forecast.html", {
         "rows": rows, "accuracy": accuracy, "deals": deals, "drill_month": drill_month, "subject_user": user, "subject_team": team,
         "chart": dashboards.forecast_series(rows, _forecast_labels()), "query": query,
-        "reps": dashboards.visible_reps(actor), "teams": dashboards.visible_teams(actor),
+        "reps": reps, "teams": teams,
     })
 
 

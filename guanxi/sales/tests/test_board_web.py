@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from guanxi.sales.models import Opportunity, Stage
 from guanxi.sales.tests.factories import account_for, opportunity_for, pipeline, stage
+from guanxi.sales.views import PER_COLUMN
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,8 @@ def test_board_query_count_is_the_same_for_10_and_5000_open_deals(client, carol)
         r = c.get(url)
     assert r.status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
-    # Each column shows its first 50 cards and a "load more" for the rest.
-    assert r.content.decode().count('data-testid="card"') == 4 * 50
+    # Each column shows its first 20 cards and a "load more" for the rest.
+    assert r.content.decode().count('data-testid="card"') == 4 * PER_COLUMN == 4 * 20
     assert "Load more" in r.content.decode() or "加载更多" in r.content.decode()
 
 
@@ -78,7 +79,7 @@ def test_load_more_brings_the_next_cards_of_one_column(client, carol):
     cursor_url = html[start: html.index('"', start)].replace("&amp;", "&")
     r = c.get(cursor_url, **HTMX)
     assert r.status_code == 200
-    assert r.content.decode().count('data-testid="card"') == 10
+    assert r.content.decode().count('data-testid="card"') == 40  # 60 - the first 20 (a page holds up to 50)
     assert reverse("sales:board_column", args=[first.pk]) not in r.content.decode()  # nothing more to load
 
 
