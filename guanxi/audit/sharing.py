@@ -18,7 +18,7 @@ from guanxi.users.visibility import can_see, editable_by
 
 
 def reset_visibility_cache(user: User) -> None:
-    for key in ("_gx_shares", "_gx_scope_cache", "_gx_role_scopes", "_gx_subordinates", "_gx_team_ids"):
+    for key in ("_gx_shares", "_gx_all_shares", "_gx_scope_cache", "_gx_role_scopes", "_gx_subordinates", "_gx_team_ids"):
         user.__dict__.pop(key, None)
 
 
