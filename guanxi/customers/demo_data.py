@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from stdnum.cn import uscc
 
 from guanxi.customers.dedupe import name_key
+from guanxi.dataio.bulk import RowWriter
 
 PROVINCES = [
     ("北京", ["北京"], "110000"), ("上海", ["上海"], "310000"), ("广东", ["广州", "深圳", "佛山", "东莞"], "440000"),
@@ -139,35 +140,6 @@ def _order_dates(rng: random.Random, count: int, start: date, end: date) -> list
     return dates
 
 
-class _Writer:
-    """Batch writer: COPY on PostgreSQL, executemany on SQLite."""
-
-    def __init__(self, table: str, columns: Sequence[str]) -> None:
-        self.table, self.columns = table, list(columns)
-        self.rows: list[tuple[Any, ...]] = []
-        self.count = 0
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= 20_000:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        cols = ", ".join(f'"{c}"' for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f'COPY "{self.table}" ({cols}) FROM STDIN') as copy:  # type: ignore[attr-defined]
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', self.rows)  # noqa: S608 - constant names
-        self.count += len(self.rows)
-        self.rows = []
-
-
 def _next_id(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608 - table names are constants here
@@ -198,10 +170,10 @@ class _Generator:
         self.today = today or date.today()
         self.start = self.today.replace(year=self.today.year - 3, day=1)
         self.now = datetime.now(UTC)
-        self.accounts = _Writer("customers_account", ACCOUNT_COLS)
-        self.contacts = _Writer("customers_contact", CONTACT_COLS)
-        self.links = _Writer("customers_contactaccount", LINK_COLS)
-        self.orders = _Writer("customers_order", ORDER_COLS)
+        self.accounts = RowWriter("customers_account", ACCOUNT_COLS)
+        self.contacts = RowWriter("customers_contact", CONTACT_COLS)
+        self.links = RowWriter("customers_contactaccount", LINK_COLS)
+        self.orders = RowWriter("customers_order", ORDER_COLS)
         self.contact_id = _next_id("customers_contact")
         # E[√size] = α/(α−0.5) ≈ 1.76 for α = 1.16, and 85 % of accounts order: scale to the requested mean.
         self.scale = orders_per_account / (0.85 * 1.76)

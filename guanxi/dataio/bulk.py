@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 import operator
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connection, connections, models, transaction
@@ -274,3 +277,51 @@ def restore_indexes(statements: Sequence[str], tables: Sequence[str], *, paralle
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f'ANALYZE "{table}"')
+
+
+# --- batched row writer for generated data (seed_demo, benchmarks) ---------------------------------
+
+def sqlite_value(value: Any) -> Any:
+    """A value as Django stores it on SQLite: aware datetimes as naive UTC text, UUIDs as hex,
+    dates as ISO text, Decimals as text (so string comparisons and ordering behave as the ORM's)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if value.tzinfo else value.isoformat(" ")
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class RowWriter:
+    """Batches rows into one table: COPY on PostgreSQL, executemany on SQLite. Only for trusted,
+    generated rows (demo data, benchmarks): it bypasses the services, their checks and the audit."""
+
+    def __init__(self, table: str, columns: Sequence[str] | str, batch: int = 20_000) -> None:
+        self.table, self.batch = table, batch
+        self.columns = columns.split() if isinstance(columns, str) else list(columns)
+        self.rows: list[tuple[Any, ...]] = []
+        self.count = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f'COPY "{self.table}" ({cols}) FROM STDIN') as copy:  # type: ignore[attr-defined]
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})',  # noqa: S608 - constant names
+                                   [tuple(sqlite_value(v) for v in row) for row in self.rows])
+        self.count += len(self.rows)
+        self.rows = []

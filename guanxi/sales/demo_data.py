@@ -41,7 +41,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from guanxi.customers.demo_data import MONTH_WEIGHT, SURNAMES, TITLES, company, mobile
-from guanxi.dataio.bulk import restore_indexes, suspend_indexes
+from guanxi.dataio.bulk import RowWriter, restore_indexes, suspend_indexes
 
 # Loads at least this big (opportunities) rebuild indexes and foreign keys once instead of per row.
 BULK_THRESHOLD = 100_000
@@ -138,43 +138,6 @@ class _Stages:
     loss_reasons: list[int]
 
 
-class _Writer:
-    """Batch writer: COPY on PostgreSQL, executemany on SQLite (datetimes stored as Django does)."""
-
-    def __init__(self, table: str, columns: str) -> None:
-        self.table, self.columns = table, columns.split()
-        self.rows: list[tuple[Any, ...]] = []
-        self.count = 0
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= 20_000:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        cols = ", ".join(f'"{c}"' for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f'COPY "{self.table}" ({cols}) FROM STDIN') as copy:  # type: ignore[attr-defined]
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                rows = [tuple(_sqlite_value(v) for v in row) for row in self.rows]
-                cursor.executemany(f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', rows)  # noqa: S608 - constant names
-        self.count += len(self.rows)
-        self.rows = []
-
-
-def _sqlite_value(value: Any) -> Any:
-    # Django stores aware datetimes on SQLite as naive UTC text; string comparisons rely on that.
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    return value
-
-
 def _next_id(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608 - table names are constants here
@@ -228,7 +191,7 @@ class _Generator:
         self.midnight = datetime(local.year, local.month, local.day, tzinfo=tz).astimezone(UTC)  # today 00:00, local
         self.reps, self.stages, self.products, self.questions = reps, stages, products, questions
         self.per_opp = activities_per_opportunity
-        w = {t: _Writer(t, c) for t, c in (
+        w = {t: RowWriter(t, c) for t, c in (
             ("sales_lead", f"id {OWNED} name company title mobile email wechat credit_code industry province city source status "
                            "has_budget has_authority has_need has_timeline disqualify_reason notes converted_at "
                            "converted_account_id converted_contact_id converted_opportunity_id"),

@@ -24,15 +24,14 @@ import math
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from random import Random
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-
+from guanxi.dataio.bulk import RowWriter
 from guanxi.service import business_hours as bh
 
 # --- what the complaints say ----------------------------------------------------------------------
@@ -105,48 +104,6 @@ def clamp(value: float, low: float = 1.0, high: float = 7.0) -> int:
 def month_start(day: date, months: int = 0) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-class Writer:
-    """Batches rows into a table: COPY on PostgreSQL, executemany on SQLite (values as Django stores them)."""
-
-    def __init__(self, table: str, columns: tuple[str, ...], batch: int = 20_000) -> None:
-        self.table, self.columns, self.batch = table, columns, batch
-        self.rows: list[tuple[Any, ...]] = []
-        self.count = 0
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        cols = ", ".join(f'"{c}"' for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f'COPY "{self.table}" ({cols}) FROM STDIN') as copy:  # type: ignore[attr-defined]
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})',  # noqa: S608 - constant names
-                                   [tuple(_sqlite(v) for v in row) for row in self.rows])
-        self.count += len(self.rows)
-        self.rows = []
-
-
-def _sqlite(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 # --- the inputs ---------------------------------------------------------------------------------------
@@ -230,9 +187,9 @@ class Rows:
     def __init__(self, ref: Reference, *, seed: int, events: bool, invitations: bool, follow_up_share: float) -> None:
         self.ref, self.rng = ref, Random(seed)
         self.events, self.invitations, self.follow_up_share = events, invitations, follow_up_share
-        self.w = {"c": Writer("service_complaint", C_COLUMNS), "e": Writer("service_complaintevent", E_COLUMNS),
-                  "f": Writer("service_followupvisit", F_COLUMNS), "i": Writer("service_surveyinvitation", I_COLUMNS),
-                  "r": Writer("service_surveyresponse", R_COLUMNS), "a": Writer("service_surveyanswer", A_COLUMNS)}
+        self.w = {"c": RowWriter("service_complaint", C_COLUMNS), "e": RowWriter("service_complaintevent", E_COLUMNS),
+                  "f": RowWriter("service_followupvisit", F_COLUMNS), "i": RowWriter("service_surveyinvitation", I_COLUMNS),
+                  "r": RowWriter("service_surveyresponse", R_COLUMNS), "a": RowWriter("service_surveyanswer", A_COLUMNS)}
         self.closed: list[Closed] = []
         self.type_codes = list(TYPE_WEIGHTS)
         self.type_cum = list(accumulate(TYPE_WEIGHTS.values()))
