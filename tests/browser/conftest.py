@@ -39,3 +39,26 @@ def chromium(monkeypatch: pytest.MonkeyPatch):
         connections.close_all()
 
 
+
+
+def sign_in(browser, live_server, username: str, *, locale: str | None = None):  # type: ignore[no-untyped-def]
+    """A new browser context signed in as ``username`` (a demo persona) through the login form."""
+    from conftest import PERSONA_PASSWORD
+
+    options: dict = {"viewport": {"width": 1440, "height": 900}}
+    if locale:
+        options["locale"] = locale
+    page = browser.new_context(**options).new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PERSONA_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    return page
+
+
+def english(*users) -> None:  # type: ignore[no-untyped-def]
+    """Show the pages in English to these users (tests compare English labels)."""
+    for user in users:
+        user.language = "en"
+        user.save()

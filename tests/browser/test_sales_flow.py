@@ -13,10 +13,9 @@ from decimal import Decimal
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from conftest import PERSONA_PASSWORD
 from guanxi.sales.models import CallPlan, Opportunity, Stage
 from guanxi.sales.tests.factories import account_for, opportunity_for, pipeline
-from tests.browser.conftest import output_dir
+from tests.browser.conftest import english, output_dir, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,22 +29,6 @@ def default_pipeline(transactional_db):
     from django.apps import apps
 
     importlib.import_module("guanxi.sales.migrations.0002_default_pipeline").create_defaults(apps, None)
-
-
-def _sign_in(browser, live_server, username: str):
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PERSONA_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-    return page
-
-
-def _english(*users) -> None:
-    for user in users:
-        user.language = "en"
-        user.save()
 
 
 def _drag_to_next_stage(page, live_server, opp: Opportunity, next_code: str) -> None:
@@ -69,12 +52,12 @@ def test_carol_plans_and_logs_a_spin_call_moves_the_deal_and_bob_sees_call_quali
         quality_url = reverse("sales:call_quality")
     except NoReverseMatch:
         pytest.skip("the SPIN call pages (sales:call_plan_create / call_plan_log / call_quality) are not installed yet")
-    _english(carol, bob, dave)
+    english(carol, bob, dave)
     opp = opportunity_for(carol, account_for(carol, name="杭州明湖科技有限公司"), name="明湖巡检项目", amount=Decimal("120000.00"))
     folder = output_dir(request)
 
     # carol opens her opportunity and plans a SPIN call for it.
-    page = _sign_in(chromium, live_server, "carol")
+    page = sign_in(chromium, live_server, "carol")
     page.goto(f"{live_server.url}{reverse('sales:opportunity_detail', args=[opp.pk])}")
     expect(page.get_by_test_id("opportunity-name")).to_have_text("明湖巡检项目")
     page.get_by_role("link", name="Plan a SPIN call").click()
@@ -107,13 +90,13 @@ def test_carol_plans_and_logs_a_spin_call_moves_the_deal_and_bob_sees_call_quali
     page.screenshot(path=str(folder / "board-after-drag.png"), full_page=True)
 
     # bob, her manager, sees the logged call in the call-quality metrics.
-    manager = _sign_in(chromium, live_server, "bob")
+    manager = sign_in(chromium, live_server, "bob")
     manager.goto(f"{live_server.url}{quality_url}")
     expect(manager.get_by_role("row").filter(has_text="Carol").first).to_be_visible()
     manager.screenshot(path=str(folder / "call-quality.png"), full_page=True)
 
     # dave, in another team, does not learn that the opportunity exists.
-    other = _sign_in(chromium, live_server, "dave")
+    other = sign_in(chromium, live_server, "dave")
     response = other.goto(f"{live_server.url}{reverse('sales:opportunity_detail', args=[opp.pk])}")
     assert response is not None and response.status == 404
 
@@ -125,10 +108,10 @@ def test_carol_drags_a_card_to_the_next_stage_and_a_stale_card_comes_back(reques
 
     from guanxi.sales.opportunities import opportunity_move
 
-    _english(carol, dave)
+    english(carol, dave)
     opp = opportunity_for(carol, name="拖动测试商机")
     other = opportunity_for(carol, name="被抢先的商机")
-    page = _sign_in(chromium, live_server, "carol")
+    page = sign_in(chromium, live_server, "carol")
     _drag_to_next_stage(page, live_server, opp, "needs")
     page.reload()
     expect(page.get_by_test_id("column-needs").locator(f"#opp-{opp.pk}")).to_be_visible()
@@ -150,6 +133,6 @@ def test_carol_drags_a_card_to_the_next_stage_and_a_stale_card_comes_back(reques
     expect(page.get_by_test_id("column-negotiation").locator(f"#opp-{other.pk}")).to_be_visible()
     page.screenshot(path=str(output_dir(request) / "board-keyboard-move.png"), full_page=True)
 
-    stranger = _sign_in(chromium, live_server, "dave")
+    stranger = sign_in(chromium, live_server, "dave")
     response = stranger.goto(f"{live_server.url}{reverse('sales:opportunity_detail', args=[opp.pk])}")
     assert response is not None and response.status == 404

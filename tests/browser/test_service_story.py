@@ -19,11 +19,10 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PERSONA_PASSWORD
 from guanxi.approvals.models import ApprovalRequest
 from guanxi.service.models import Complaint, FollowUpVisit
 from guanxi.service.tests import complaint_factories as f
-from tests.browser.conftest import output_dir
+from tests.browser.conftest import english, output_dir, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,22 +33,6 @@ def service_defaults(transactional_db):
     complaint types, SLA policies, working calendar and the compensation approval flow back (the
     migration's own idempotent function)."""
     importlib.import_module("guanxi.service.migrations.0002_complaint_defaults").forwards(apps, None)
-
-
-def _sign_in(browser, live_server, username: str):
-    page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US").new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PERSONA_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-    return page
-
-
-def _english(*users) -> None:
-    for user in users:
-        user.language = "en"
-        user.save()
 
 
 def _move(page, target: str, fields: dict[str, str], button: str, *, selects: dict[str, str] | None = None) -> None:
@@ -64,7 +47,7 @@ def _move(page, target: str, fields: dict[str, str], button: str, *, selects: di
 def test_a_customers_complaint_goes_through_every_step_with_bobs_approval(request, erin, bob, carol, live_server, chromium):
     from playwright.sync_api import expect
 
-    _english(erin, bob, carol)
+    english(erin, bob, carol)
     account = f.account(carol, name="杭州明湖科技有限公司")
     folder = output_dir(request)
 
@@ -84,7 +67,7 @@ def test_a_customers_complaint_goes_through_every_step_with_bobs_approval(reques
     assert complaint.account_id is None and complaint.owner == erin  # nobody in the archive has this address
 
     # erin finds it in her list and links it to the account.
-    page = _sign_in(chromium, live_server, "erin")
+    page = sign_in(chromium, live_server, "erin", locale="en-US")
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Complaints", exact=True).click()
     page.get_by_label("Search", exact=True).fill(complaint.number)
     expect(page.get_by_test_id("complaint-row")).to_have_count(1)
@@ -119,7 +102,7 @@ def test_a_customers_complaint_goes_through_every_step_with_bobs_approval(reques
     assert page.get_by_test_id("approval-link").get_attribute("href") == reverse("approvals:request_detail", args=[approval.pk])
 
     # bob approves in his inbox.
-    manager = _sign_in(chromium, live_server, "bob")
+    manager = sign_in(chromium, live_server, "bob", locale="en-US")
     manager.goto(f"{live_server.url}{reverse('approvals:inbox')}")
     manager.get_by_test_id("approval-inbox").get_by_role("link", name=complaint.number).click()
     expect(manager.get_by_test_id("request-object")).to_contain_text(complaint.number)
@@ -156,7 +139,7 @@ def test_a_customers_complaint_goes_through_every_step_with_bobs_approval(reques
     page.goto(f"{live_server.url}{reverse('customers:account_detail', args=[account.pk])}")
     page.get_by_role("tab", name="Timeline").click()
     expect(page.locator(".timeline-complaint")).to_contain_text(complaint.number)
-    owner = _sign_in(chromium, live_server, "carol")
+    owner = sign_in(chromium, live_server, "carol", locale="en-US")
     owner.goto(f"{live_server.url}{reverse('customers:account_detail', args=[account.pk])}")
     owner.get_by_role("tab", name="Timeline").click()
     expect(owner.locator(".timeline-follow_up")).to_contain_text("Follow-up visit due")
