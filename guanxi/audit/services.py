@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from guanxi.audit.models import Action, AuditEntry
 from guanxi.core.context import current_request_id, current_source
+
+M = TypeVar("M", bound=models.Model)
 
 # Derived columns (search index text, sort keys) are noise in a change history.
 _SKIP = {"updated_at", "version", "search_text", "name_sort", "name_key"}
@@ -73,3 +75,17 @@ def audit_record(
         changes=changes,
         request_id=current_request_id(),
     )
+
+
+def audited_update(*, actor: Any, obj: M, changes: dict[str, Any], validate: bool = False) -> M:
+    """Apply already-cleaned ``changes`` to ``obj`` (locked by the caller), save it and audit the
+    update. For reference records an administrator keeps (types, policies, rules, survey items);
+    owned records go through ``lifecycle.record_update`` (visibility, versions)."""
+    before = snapshot(obj)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    if validate:
+        obj.full_clean()
+    obj.save()
+    audit_record(actor=actor, obj=obj, action=Action.UPDATE, before=before)
+    return obj

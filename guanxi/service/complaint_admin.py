@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record, snapshot
+from guanxi.audit.services import audit_record, audited_update
 from guanxi.core.errors import Conflict, ValidationFailed
 from guanxi.customers.models import ValueTier
 from guanxi.service.calendars import require_admin
@@ -88,13 +88,7 @@ def complaint_type_create(*, actor: User, data: dict[str, Any]) -> ComplaintType
 def complaint_type_update(*, actor: User, complaint_type: ComplaintType, data: dict[str, Any]) -> ComplaintType:
     require_admin(actor)
     current = ComplaintType.objects.select_for_update().get(pk=complaint_type.pk)
-    cleaned = _clean_type(data, current=current)
-    before = snapshot(current)
-    for name, value in cleaned.items():
-        setattr(current, name, value)
-    current.save()
-    audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
-    return current
+    return audited_update(actor=actor, obj=current, changes=_clean_type(data, current=current))
 
 
 # --- SLA policies ----------------------------------------------------------------------------------
@@ -155,13 +149,7 @@ def sla_policy_create(*, actor: User, data: dict[str, Any]) -> SlaPolicy:
 def sla_policy_update(*, actor: User, policy: SlaPolicy, data: dict[str, Any]) -> SlaPolicy:
     require_admin(actor)
     current = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
-    cleaned = _clean_policy(data, current=current)
-    before = snapshot(current)
-    for name, value in cleaned.items():
-        setattr(current, name, value)
-    current.save()
-    audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
-    return current
+    return audited_update(actor=actor, obj=current, changes=_clean_policy(data, current=current))
 
 
 @transaction.atomic

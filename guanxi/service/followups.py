@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.audit import lifecycle
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record, snapshot
+from guanxi.audit.services import audit_record, audited_update
 from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.customers.models import Account, AccountClassification
 from guanxi.service.models import FollowUpOutcome, FollowUpRule, FollowUpTrigger, FollowUpVisit
@@ -88,14 +88,7 @@ def rule_create(*, actor: User, data: dict[str, Any]) -> FollowUpRule:
 def rule_update(*, actor: User, rule: FollowUpRule, data: dict[str, Any]) -> FollowUpRule:
     require_admin(actor)
     current = FollowUpRule.objects.select_for_update().get(pk=rule.pk)
-    cleaned = _clean_rule(data)
-    before = snapshot(current)
-    for name, value in cleaned.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.save()
-    audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
-    return current
+    return audited_update(actor=actor, obj=current, changes=_clean_rule(data), validate=True)
 
 
 @transaction.atomic

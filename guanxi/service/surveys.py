@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record, snapshot
+from guanxi.audit.services import audit_record, audited_update, snapshot
 from guanxi.core.errors import Conflict, GuanxiError, NotFound, PermissionDenied, ValidationFailed, VersionConflict
 from guanxi.customers.models import Account, AccountClassification, Contact, ContactAccount
 from guanxi.service import rollups
@@ -222,14 +222,7 @@ def item_add(*, actor: User, survey: Survey, data: dict[str, Any]) -> SurveyItem
 def item_update(*, actor: User, item: SurveyItem, data: dict[str, Any]) -> SurveyItem:
     _require_designer(actor)
     current = SurveyItem.objects.select_for_update().get(pk=item.pk)
-    cleaned = _clean_item(data, survey=current.survey, item=current)
-    before = snapshot(current)
-    for name, value in cleaned.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.save()
-    audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
-    return current
+    return audited_update(actor=actor, obj=current, changes=_clean_item(data, survey=current.survey, item=current), validate=True)
 
 
 @transaction.atomic
