@@ -43,7 +43,7 @@ from guanxi.customers.import_fields import (
 from guanxi.customers.models import Account, Contact, ContactAccount
 from guanxi.customers.search import refresh_search_fields as refresh_search
 from guanxi.customers.search import search_fields_for
-from guanxi.dataio.bulk import insert_rows, insert_values, update_rows
+from guanxi.dataio.bulk import PreparedInsert, insert_rows, insert_values, is_postgres, update_rows
 from guanxi.dataio.importing import BatchOutcome, FieldSpec, ImportSpec, KeyOption, ValidRow, WriteContext, register_spec
 from guanxi.dataio.mapping import SYNONYMS
 from guanxi.dataio.writers import (
@@ -162,6 +162,65 @@ class RoundPlan:
     creates: list[tuple[ValidRow, Account, dict[str, Any]]] = field(default_factory=list)
     candidates: list[tuple[ValidRow, int, dict[str, Any]]] = field(default_factory=list)  # rows that would change their account
     unchanged: list[tuple[ValidRow, int]] = field(default_factory=list)
+    new: NewRecords | None = None  # the creates, ready to COPY (PostgreSQL, real runs)
+
+
+@dataclass
+class NewRecords:
+    """A round's new accounts and the contacts their rows carry, ready to COPY (ids allocated,
+    rows converted), with their links and audit entries. Built while planning, on PostgreSQL, so
+    that the thread writing the previous batch only sends rows: Python's share of a created row
+    moves off the write path, and the database and Python overlap (dataio.importing)."""
+
+    accounts: PreparedInsert
+    account_entries: list[tuple[Any, ...]]  # one per account, in the same order
+    contacts: PreparedInsert
+    contact_accounts: list[int]  # each contact's account id, in the same order
+    contact_entries: list[tuple[Any, ...]]
+
+
+def _prepare_new(ctx: WriteContext, creates: list[tuple[ValidRow, Account, dict[str, Any]]], now: Any) -> NewRecords:
+    audit = AuditBuffer(ctx.actor)
+    accounts = PreparedInsert(Account, [a for _r, a, _v in creates])
+    base = base_changes(_owned(Account, ctx, now, custom={}))
+    account_entries = [audit.row(Account, a.pk, a.name, Action.CREATE, created_changes(base, v)) for _r, a, v in creates]
+    contacts: list[tuple[Contact, int, dict[str, Any]]] = []
+    for row, account, _v in creates:
+        if "contact_name" in row.values:  # a new account has no contacts yet: each row's contact is new
+            values = {CONTACT_FIELDS[k]: v for k, v in row.values.items() if k in CONTACT_FIELDS}
+            contact = _owned(Contact, ctx, now)
+            apply_changes(contact, values, new=True)
+            _derived(contact, row.values, "__contact_search")
+            contacts.append((contact, account.pk, values))
+    cbase = base_changes(_owned(Contact, ctx, now)) if contacts else {}
+    return NewRecords(
+        accounts=accounts,
+        account_entries=account_entries,
+        contacts=PreparedInsert(Contact, [c for c, _a, _v in contacts]),
+        contact_accounts=[a for _c, a, _v in contacts],
+        contact_entries=[audit.row(Contact, c.pk, c.name, Action.CREATE, {**created_changes(cbase, v), "accounts": [None, [a]]})
+                         for c, a, v in contacts],
+    )
+
+
+def _write_new(new: NewRecords, audit: AuditBuffer, out: BatchOutcome) -> set[int]:
+    """COPY the prepared accounts, then their contacts, links and audit entries; returns the ids
+    of the accounts written (all, unless a concurrent writer took one's unique value meanwhile:
+    that account, its contact and their entries are left out)."""
+    inserted = {a.pk for a in insert_rows(Account, (), prepared=new.accounts)}
+    audit.entries.extend(e for a, e in zip(new.accounts.objs, new.account_entries, strict=True) if a.pk in inserted)
+    contacts, owners, entries = new.contacts, new.contact_accounts, new.contact_entries
+    if len(inserted) < len(new.accounts.objs):
+        keep = [i for i, a in enumerate(owners) if a in inserted]
+        contacts = PreparedInsert(Contact, [contacts.objs[i] for i in keep])
+        owners, entries = [owners[i] for i in keep], [entries[i] for i in keep]
+    written = {c.pk for c in insert_rows(Contact, (), prepared=contacts)}
+    # The first contact an account gets is its primary one.
+    insert_values(ContactAccount, ("contact_id", "account_id", "is_primary"),
+                  [(c.pk, a, True) for c, a in zip(contacts.objs, owners, strict=True) if c.pk in written])
+    audit.entries.extend(e for c, e in zip(contacts.objs, entries, strict=True) if c.pk in written)
+    out.add("contacts_created", len(written))
+    return inserted
 
 
 @dataclass
@@ -324,6 +383,8 @@ def _plan_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> R
             candidates.append((row, target["pk"], account_values))
         else:
             unchanged.append((row, target["pk"]))
+    if creates and not ctx.dry_run and is_postgres():
+        plan.new = _prepare_new(ctx, creates, now)
     return plan
 
 
@@ -341,13 +402,17 @@ def _write_round_plan(ctx: WriteContext, plan: RoundPlan, out: BatchOutcome) -> 
         return
 
     audit = AuditBuffer(actor)
-    inserted = {a.pk for a in insert_rows(Account, [a for _r, a, _v in creates])}
-    base = None
-    for row, account, account_values in creates:
-        if account.pk in inserted:
-            base = base or base_changes(_owned(Account, ctx, now, custom={}))
-            audit.entry(Account, account.pk, account.name, Action.CREATE, created_changes(base, account_values))
-        else:
+    if plan.new is not None:
+        inserted = _write_new(plan.new, audit, out)
+    else:
+        inserted = {a.pk for a in insert_rows(Account, [a for _r, a, _v in creates])}
+        base = None
+        for _row, account, account_values in creates:
+            if account.pk in inserted:
+                base = base or base_changes(_owned(Account, ctx, now, custom={}))
+                audit.entry(Account, account.pk, account.name, Action.CREATE, created_changes(base, account_values))
+    for row, account, _v in creates:
+        if account.pk not in inserted:
             out.error(row.number, ctx.column(key), _("Someone else created this record while the import ran; import the row again."))
     creates = [(r, a, v) for r, a, v in creates if a.pk in inserted]
     locked = _lock_changed(actor, [pk for _r, pk, _v in candidates])
@@ -374,7 +439,8 @@ def _write_round_plan(ctx: WriteContext, plan: RoundPlan, out: BatchOutcome) -> 
     out.add("created", len(creates))
     out.add("updated", len(changed))
     out.add("unchanged", len(unchanged))
-    _write_contacts(ctx, [(r, a.pk, True) for r, a, _v in creates] + [(r, t.pk, False) for r, t, _c in changed] + [(r, pk, False) for r, pk in unchanged],
+    new_rows = [] if plan.new is not None else [(r, a.pk, True) for r, a, _v in creates]  # prepared: written above
+    _write_contacts(ctx, new_rows + [(r, t.pk, False) for r, t, _c in changed] + [(r, pk, False) for r, pk in unchanged],
                     audit, out, now)
     audit.flush()
 

@@ -25,6 +25,7 @@ import contextvars
 import csv
 import io
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -439,7 +440,7 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
         if AFTER_BATCH_HOOK is not None:
             AFTER_BATCH_HOOK(state["batches"])
 
-    with bound(source=Source.IMPORT), _BatchWriter(_pipelined(spec)) as writer:
+    with bound(source=Source.IMPORT), _quick_thread_switches(), _BatchWriter(_pipelined(spec)) as writer:
         for batch, valid, row_errors in _validated_batches(spec, upload, rows, fields, prepare=lambda: creating[0]):
             if not writer.threaded:
                 write_batch(batch, row_errors, partial(spec.writer, wctx, valid))
@@ -461,6 +462,25 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
     }
     return {"total": state["done"], "failed": state["failed"], "counts": counts, "failed_file": failed_file,
             "upload_id": str(upload.pk), "message": message}
+
+
+# The import runs three threads (validation, planning, writing) that take turns on the GIL. When
+# the writer's statement returns from PostgreSQL it needs the GIL back to send the next one, and by
+# default a thread holding the GIL keeps it up to 5 ms: the database then sits idle while Python
+# computes. With 0.5 ms the writer gets back to the database sooner; measured on 2 cores, 100,000
+# accounts with contacts: 1,810 rows/s at 5 ms, 2,036 at 1 ms, 2,316 at 0.5 ms, 2,228 at 0.2 ms.
+# The interval is process-wide, so it is set for the import's duration only.
+IMPORT_SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def _quick_thread_switches() -> Iterator[None]:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, IMPORT_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 # Writing a batch is mostly PostgreSQL's work (index upkeep, foreign keys, commit), planning the

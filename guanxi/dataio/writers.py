@@ -131,10 +131,15 @@ class AuditBuffer:
             ct = self._types[model] = ContentType.objects.get_for_model(model).pk
         return ct
 
+    def row(self, model: type[models.Model], pk: Any, text: str, action: str, changes: dict[str, Any]) -> tuple[Any, ...]:
+        """One entry as a row, not yet added (an import builds its new records' entries while
+        planning and adds those whose records were written); ``changes`` must be JSON-ready."""
+        return (self.now, self.actor_id, self.actor_name, Source.IMPORT, action, self._content_type(model), pk, text[:200],
+                json.dumps(changes, ensure_ascii=False), self.request_id)
+
     def entry(self, model: type[models.Model], pk: Any, text: str, action: str, changes: dict[str, Any]) -> None:
         """One entry; ``changes`` must be JSON-ready (see ``created_changes``)."""
-        self.entries.append((self.now, self.actor_id, self.actor_name, Source.IMPORT, action, self._content_type(model), pk, text[:200],
-                             json.dumps(changes, ensure_ascii=False), self.request_id))
+        self.entries.append(self.row(model, pk, text, action, changes))
 
     def created(self, obj: models.Model, extra: dict[str, Any] | None = None) -> None:
         changes = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "", [], {}) and k not in _IN_ENTRY}

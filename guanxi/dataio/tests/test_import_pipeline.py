@@ -149,6 +149,43 @@ def test_copy_falls_back_to_skipping_rows_whose_unique_value_was_taken_meanwhile
         assert Account.objects.filter(credit_code__in=[code(1), code(2)]).count() == 2  # the transaction goes on
 
 
+@postgres_only
+@pytest.mark.django_db
+def test_an_account_created_elsewhere_after_planning_fails_its_row_and_leaves_out_its_contact(carol, dave):
+    """The new accounts and their contacts are built, with ids and audit entries, while planning;
+    if someone takes one's credit code before the batch is written, only that row fails."""
+    ctx = WriteContext(actor=carol, key=importing.get_spec("account").key("credit_code"), dry_run=False,
+                       columns={"credit_code": "统一社会信用代码", "contact_name": "联系人"})
+    rows = [ValidRow(n, {"name": f"测试{n:02d}科技有限公司", "credit_code": code(n), "contact_name": f"联系人{n}"}) for n in (2, 3)]
+    plan = import_accounts.plan_accounts(ctx, rows)
+    assert plan.first is not None and plan.first.new is not None  # prepared while planning
+    account_create(actor=dave, data={"name": "抢先有限公司", "credit_code": code(3)})
+    with transaction.atomic(), translation.override("en"):
+        out = import_accounts.write_planned(ctx, plan)
+    assert [(e.row, e.column) for e in out.errors] == [(3, "统一社会信用代码")]
+    assert "Someone else created this record" in out.errors[0].message
+    assert out.counts == {"created": 1, "updated": 0, "unchanged": 0, "contacts_created": 1}
+    assert Account.objects.get(credit_code=code(3)).owner == dave
+    assert list(Contact.objects.values_list("name", flat=True)) == ["联系人2"]
+    assert ContactAccount.objects.get().account.credit_code == code(2)
+    entries = AuditEntry.objects.filter(source="import", action="create")
+    assert sorted(entries.values_list("object_repr", flat=True)) == ["测试02科技有限公司", "联系人2"]
+
+
+def test_the_import_switches_threads_quickly_and_restores_the_interval_after(carol, monkeypatch, db):
+    """Three threads share the GIL during an import; a shorter switch interval returns it to the
+    thread that feeds the database sooner (dataio.importing._quick_thread_switches)."""
+    import sys
+
+    seen = []
+    monkeypatch.setattr(importing, "AFTER_BATCH_HOOK", lambda batch: seen.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    _upload, job = import_file(carol, csv_bytes([line(1)]), key="credit_code")
+    assert job.state == JobState.SUCCEEDED, job.message
+    assert seen == [pytest.approx(importing.IMPORT_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == before
+
+
 @pytest.mark.django_db
 def test_create_entries_list_the_records_values_without_repeating_the_entry(carol):
     import_file(carol, csv_bytes([line(1)]), key="credit_code")
