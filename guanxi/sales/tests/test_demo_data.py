@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -86,8 +87,13 @@ def test_won_deals_are_closed_and_lost_ones_have_a_reason(seeded: dict[str, Any]
     assert not won.filter(closed_at=None).exists()
     assert not lost.filter(loss_reason=None).exists()
     assert not Opportunity.objects.filter(is_open=True, closed_at__isnull=False).exists()
-    win_rate = won.count() / (won.count() + lost.count())
-    assert 0.2 <= win_rate <= 0.42
+    # Each closed deal is won with probability 0.2 + 0.18 × its rep's skill (demo_data): the seeded
+    # deals' win rate lies within 3.5 standard deviations of what their reps' skills promise. (Fixed
+    # bounds failed on some days: the draws depend on today's date, and a few dozen deals vary.)
+    chances = [0.2 + 0.18 * seeded["skills"][owner] for owner in (won | lost).values_list("owner_id", flat=True)]
+    expected = sum(chances) / len(chances)
+    spread = math.sqrt(sum(p * (1 - p) for p in chances)) / len(chances)
+    assert abs(won.count() / len(chances) - expected) <= 3.5 * spread
 
 
 def test_reps_targets_add_up_to_their_teams_and_teams_to_the_company(seeded: dict[str, Any]) -> None:
