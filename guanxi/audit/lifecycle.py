@@ -79,11 +79,17 @@ def _nulls_to_blank(obj: models.Model) -> None:
         raise DjangoValidationError(errors)
 
 
+def require_can_create(actor: User, model: type[models.Model]) -> None:
+    """403 for a role that may not create records of this kind: the services ask it before saving,
+    and the "new" pages before showing a form that could never be saved."""
+    if not can_create(actor, model):
+        raise PermissionDenied(_("Your role may not create records of this kind."))
+
+
 @transaction.atomic
 def record_create(*, actor: User, obj: M) -> M:
     """Save a new owned record (owner defaults to the actor) and audit it."""
-    if not can_create(actor, type(obj)):
-        raise PermissionDenied(_("Your role may not create records of this kind."))
+    require_can_create(actor, type(obj))
     if getattr(obj, "owner_id", None) is None and hasattr(obj, "owner_id"):
         obj.owner = actor  # type: ignore[attr-defined]
     if hasattr(obj, "department_id") and obj.department_id is None and obj.owner is not None:  # type: ignore[attr-defined]

@@ -76,6 +76,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest) -> HttpResponse:
+    lifecycle.require_can_create(request.user, Contact)  # type: ignore[arg-type]
     form = ContactForm(request.POST or None)
     account_id = request.GET.get("account") or request.POST.get("account") or ""
     if request.method == "POST" and form.is_valid():

@@ -220,6 +220,7 @@ def account_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
+    lifecycle.require_can_create(request.user, Account)  # type: ignore[arg-type]
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()

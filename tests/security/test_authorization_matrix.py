@@ -393,9 +393,22 @@ def test_read_only_user_cannot_create_records_through_the_api_or_the_web(org):
         assert r.status_code == 403, r.content
         assert r["Content-Type"] == PROBLEM and r.json()["code"] == "permission_denied"
     web = w.web_client("grace")
-    web.post(reverse("customers:account_create"), {"name": "网页只读客户", "kind": "company", "nature": "ordinary"})
-    web.post(reverse("customers:contact_create"), {"name": "网页只读联系人"})
+    for name in ("customers:account_create", "customers:contact_create"):  # no form that could never be saved
+        assert web.get(reverse(name)).status_code == 403
+    r = web.post(reverse("customers:account_create"), {"name": "网页只读客户", "kind": "company", "nature": "ordinary"})
+    assert r.status_code == 403
+    assert web.post(reverse("customers:contact_create"), {"name": "网页只读联系人"}).status_code == 403
     assert changed_tables(before, db_fingerprint()) == []
+
+
+def test_new_buttons_show_only_to_roles_that_may_create(org):
+    w = World(org)
+    new_links = (reverse("customers:account_create"), reverse("customers:contact_create"))
+    for persona, shown in (("grace", False), ("carol", True)):
+        web = w.web_client(persona)
+        for page in ("/", reverse("customers:account_list"), reverse("customers:contact_list")):
+            html = web.get(page).content.decode()
+            assert any(f'href="{link}' in html for link in new_links) is shown, (persona, page)
 
 
 @pytest.mark.parametrize("persona", ["carol", "dave", "erin", "frank"])
