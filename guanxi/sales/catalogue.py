@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.audit.models import Action
-from guanxi.audit.services import audit_record, snapshot
+from guanxi.audit.services import audit_record, audited_update, snapshot
 from guanxi.core.errors import PermissionDenied, ValidationFailed
 from guanxi.customers.orders import iso_currencies
 from guanxi.sales.models import PriceList, PriceListItem, Product
@@ -87,13 +87,7 @@ def product_update(*, actor: User, product: Product, data: dict[str, Any]) -> Pr
     require_admin(actor)
     cleaned = _clean_product(data, current=product)
     product = Product.all_objects.select_for_update().get(pk=product.pk)
-    before = snapshot(product)
-    for key, value in cleaned.items():
-        setattr(product, key, value)
-    product.full_clean()
-    product.save()
-    audit_record(actor=actor, obj=product, action=Action.UPDATE, before=before)
-    return product
+    return audited_update(actor=actor, obj=product, changes=cleaned, validate=True)
 
 
 def product_deactivate(*, actor: User, product: Product) -> Product:
