@@ -186,13 +186,13 @@ def main() -> None:
             return float("nan")
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    # The writer thread's connection is closed at the end of each job: take its CPU just before.
+    # The writer threads' connections are closed at the end of each job: take their CPU just before.
     writer_cpu = [0.0]
     real_exit = importing._BatchWriter.__exit__
 
     def exit_counting(self, *exc):  # type: ignore[no-untyped-def]
-        if self.pool is not None:
-            writer_cpu[0] += self.pool.submit(backend_cpu).result()
+        for pool in self.pools:
+            writer_cpu[0] += pool.submit(backend_cpu).result()
         return real_exit(self, *exc)
 
     importing._BatchWriter.__exit__ = exit_counting  # type: ignore[method-assign]

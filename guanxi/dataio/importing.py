@@ -13,8 +13,9 @@ checks). The engine does the rest, the same for every object:
    batches; each batch's rows, its row errors and the job checkpoint commit in ONE transaction, so a
    worker killed at any moment resumes after the last committed batch: no row lost, none written
    twice. Rows are upserted by the chosen key, so importing the same file again creates nothing new.
-   Batches are validated in a helper thread, and on PostgreSQL written by another while the next
-   one is planned (``_BatchWriter``), so Python and the database work at the same time.
+   Batches are validated in a helper thread, and on PostgreSQL written by two others (two at once,
+   committing in order) while the next one is planned (``_BatchWriter``), so Python and the
+   database work at the same time.
 4. Rows that could not be written are collected with their reasons; at the end a failed-rows CSV
    (the original row plus the reason) is written to private storage, downloadable by the job's owner.
 """
@@ -410,12 +411,16 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
     rows = (r for r in table.rows() if r[0] > state["after_row"])
     creating = [True]  # does the import create records (worth preparing them in the validation thread)?
 
-    def write_batch(batch: list[tuple[int, list[str]]], row_errors: list[RowError], write: Callable[[], BatchOutcome]) -> None:
-        """One batch, its row errors and the checkpoint in one transaction."""
+    def write_batch(batch: list[tuple[int, list[str]]], row_errors: list[RowError], write: Callable[[], BatchOutcome],
+                    turn: Callable[[], None] = lambda: None) -> None:
+        """One batch, its row errors and the checkpoint in one transaction. ``turn`` returns once
+        the previous batch has committed (raising its error, if any, so this one rolls back): the
+        rows of two batches may be written at the same time, but they commit in order."""
         nonlocal state
         with _cpu("write"), transaction.atomic():
             tune_transaction_for_bulk()
             outcome = write()
+            turn()
             all_errors = row_errors + outcome.errors
             ImportRowError.objects.bulk_create(
                 [ImportRowError(job_id=ctx.job.pk, row=e.row, column=e.column[:200], message=e.message[:500]) for e in all_errors]
@@ -451,7 +456,7 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
                 writer.wait()  # this batch touches what the batch being written creates: plan after it
             with _cpu("plan"):
                 plan = spec.planner(wctx, valid)
-            writer.submit(partial(write_batch, batch, row_errors, partial(spec.plan_writer, wctx, plan)), keys)
+            writer.submit(partial(write_batch, batch, row_errors, partial(spec.plan_writer, wctx, plan)), keys)  # type: ignore[arg-type]
         writer.wait()
         _analyze_as_needed(spec, state, 0, final=True)
     failed_file = write_failed_rows(job=ctx.job, table=table) if state["failed"] else ""
@@ -485,17 +490,24 @@ def _quick_thread_switches() -> Iterator[None]:
 
 # Writing a batch is mostly PostgreSQL's work (index upkeep, foreign keys, commit), planning the
 # next one mostly Python's. With a spec that splits its writer (``planner`` / ``plan_writer``) the
-# batches are written by a thread of their own, on its own connection, while the main thread plans
-# the next batch (reads only, in autocommit) and the validation thread reads the one after: on two
-# cores the database and Python then work at the same time. Safety:
-# - one batch is written at a time, in order; each with its row errors and checkpoint in ONE
-#   transaction, as before, so a killed worker resumes exactly as before;
-# - the planning of batch N+1 cannot see batch N's uncommitted rows, so a batch that holds any
-#   unique value of the batch being written (its ``batch_keys``) waits for it before it is planned;
+# batches are written by threads of their own, each on its own connection, while the main thread
+# plans the next batch (reads only, in autocommit) and the validation thread reads the one after.
+# Two batches are written at once, on two connections (two "lanes"): one PostgreSQL backend alone
+# was the bottleneck, and two use both cores while Python waits. Safety:
+# - each batch writes its rows, its row errors and its checkpoint in ONE transaction, and batches
+#   COMMIT IN ORDER: a batch that finishes its writing first waits for the previous one to commit
+#   before it writes its checkpoint (``turn``), and rolls back if that one failed. So the
+#   checkpoint is still "everything up to row N is in", and a killed worker resumes exactly as
+#   before: no row lost, none written twice;
+# - planning cannot see the rows of batches not yet committed, so a batch that holds any unique
+#   value of a batch being written (their ``batch_keys``) waits for those before it is planned.
+#   Two batches written at once therefore never share a unique value, nor an existing record to
+#   change, and neither waits for a lock the other holds;
 # - the planner takes no locks: the writer locks and re-reads the records it changes in its own
-#   transaction (no lost update), and the main thread holds nothing the writer could wait for.
-# Off inside a transaction (tests: the writer's connection would not see it) and on SQLite.
+#   transaction (no lost update), and the main thread holds nothing a writer could wait for.
+# Off inside a transaction (tests: the writers' connections would not see it) and on SQLite.
 PIPELINE = True
+LANES = 2
 
 
 def _pipelined(spec: ImportSpec) -> bool:
@@ -506,47 +518,66 @@ def _pipelined(spec: ImportSpec) -> bool:
 
 
 class _BatchWriter:
-    """Runs batch writes one at a time on a thread with its own database connection."""
+    """Runs batch writes on ``LANES`` threads, each with its own database connection, taking
+    turns: batch 1 on lane 1, batch 2 on lane 2, batch 3 on lane 1 …, committing in order."""
 
     def __init__(self, threaded: bool) -> None:
         self.threaded = threaded
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-import-write") if threaded else None
-        self.future: Future[Any] | None = None
-        self.in_flight: set[Any] = set()
+        self.pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gx-import-write-{i}") for i in range(LANES)] if threaded else []
+        self.pending: list[tuple[Future[Any], set[Any]]] = []  # batches being written, oldest first
+        self.submitted = 0
 
     def __enter__(self) -> _BatchWriter:
         return self
 
-    def submit(self, fn: Callable[[], None], keys: set[Any]) -> None:
-        assert self.pool is not None
-        self.wait()
+    @property
+    def in_flight(self) -> set[Any]:
+        """The unique values of the batches being written."""
+        return set().union(*(keys for _f, keys in self.pending))
+
+    def submit(self, fn: Callable[[Callable[[], None]], None], keys: set[Any]) -> None:
+        """Write a batch: ``fn(turn)``, where ``turn()`` waits for the previous batch's commit."""
+        assert self.pools
+        while len(self.pending) >= len(self.pools):
+            self._wait_oldest()
+        previous = self.pending[-1][0] if self.pending else None
         language = translation.get_language()
         context = contextvars.copy_context()  # request id and source, for the audit entries
 
+        def turn() -> None:
+            if previous is not None:
+                previous.result()
+
         def task() -> None:
             with translation.override(language):
-                fn()
+                fn(turn)
 
-        self.future = self.pool.submit(context.run, task)
-        self.in_flight = keys
+        pool = self.pools[self.submitted % len(self.pools)]
+        self.submitted += 1
+        self.pending.append((pool.submit(context.run, task), keys))
+
+    def _wait_oldest(self) -> None:
+        future, _keys = self.pending.pop(0)
+        future.result()
 
     def wait(self) -> None:
-        """Until the batch being written has committed (its error, if any, is raised here)."""
-        future, self.future, self.in_flight = self.future, None, set()
-        if future is not None:
-            future.result()
+        """Until every batch being written has committed (the first error, if any, is raised here)."""
+        while self.pending:
+            self._wait_oldest()
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is None:
+        if not self.pools:
             return
         try:
-            if self.future is not None and exc[0] is None:
+            if exc[0] is None:
                 self.wait()
         finally:
             from django.db import connection
 
-            self.pool.submit(lambda: connection.close())  # the writer thread's own connection (resolved there)
-            self.pool.shutdown(wait=True)  # a batch still being written finishes (commits or rolls back) first
+            for pool in self.pools:
+                pool.submit(lambda: connection.close())  # each lane's own connection (resolved on its thread)
+            for pool in self.pools:
+                pool.shutdown(wait=True)  # a batch still being written finishes (commits or rolls back) first
 
 
 # After a big load the planner still believes the old row counts (an emptied table: "owner_id = 3

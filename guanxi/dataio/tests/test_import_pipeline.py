@@ -86,6 +86,60 @@ def test_pipelined_import_keeps_every_guarantee(carol, dave, monkeypatch, thread
     assert Account.objects.filter(owner=carol).count() == 9 and Contact.objects.filter(owner=carol).count() == 9
 
 
+def _slow_first_batch(monkeypatch, *, fail: bool = False) -> list[dict]:
+    """Wrap the account spec's plan_writer: record each batch's backend and timing, and hold the
+    first batch open for a while (then fail it, if asked)."""
+    import time
+
+    spec = importing.get_spec("account")
+    real = spec.plan_writer
+    calls: list[dict] = []
+
+    def plan_writer(ctx, plan):  # type: ignore[no-untyped-def]
+        call = {"start": time.monotonic()}
+        calls.append(call)
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            call["pid"] = cur.fetchone()[0]
+        out = real(ctx, plan)
+        if len(calls) == 1:
+            time.sleep(0.6)
+            if fail:
+                raise RuntimeError("batch 1 failed")
+        call["end"] = time.monotonic()
+        return out
+
+    monkeypatch.setattr(spec, "plan_writer", plan_writer)
+    return calls
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_are_written_at_once_on_two_connections_but_commit_in_order(carol, monkeypatch, threaded):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    calls = _slow_first_batch(monkeypatch)
+    committed: list[int] = []  # accounts visible right after each batch's commit, seen from its own connection
+    monkeypatch.setattr(importing, "AFTER_BATCH_HOOK", lambda batch: committed.append(Account.objects.count()))
+    _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 13)]), key="credit_code")
+    assert threaded == [True] and job.state == JobState.SUCCEEDED, job.message
+    assert len({c["pid"] for c in calls}) == 2  # two lanes, two connections
+    assert calls[1]["start"] < calls[0]["end"]  # batch 2 was written while batch 1 was still open …
+    assert committed == [3, 6, 9, 12]  # … yet each commit found exactly the batches before it
+    assert job.checkpoint["done"] == 12 and Contact.objects.count() == 12
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_written_alongside_a_failing_one_rolls_back_with_it(carol, monkeypatch, threaded):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    calls = _slow_first_batch(monkeypatch, fail=True)
+    _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 7)]), key="credit_code")
+    assert threaded == [True] and job.state == JobState.FAILED
+    assert len(calls) == 2 and "end" in calls[1]  # batch 2 wrote its rows …
+    assert Account.objects.count() == 0 and Contact.objects.count() == 0  # … and rolled back: nothing ahead of the checkpoint
+    assert not AuditEntry.objects.filter(source="import").exists()
+
+
 class WorkerKilled(BaseException):
     """Stands for kill -9: nothing in the job runner catches it."""
 
