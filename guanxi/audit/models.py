@@ -43,7 +43,8 @@ class AuditEntry(models.Model):
     actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user is later removed.")
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # No index of its own: the (content_type, object_id, -at) index below serves lookups by type.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=200)
     changes = models.JSONField(_("changes"), default=dict, help_text="field → [old, new]")

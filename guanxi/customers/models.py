@@ -77,9 +77,13 @@ class Account(OwnedModel):
     # Derived columns maintained by services (never typed by hand):
     search_text = models.TextField(editable=False, default="", help_text="Normalised name, pinyin, initials, phones, code.")
     name_sort = models.CharField(editable=False, max_length=400, default="", help_text="Pinyin sort key (拼音排序).")
-    name_key = models.CharField(editable=False, max_length=200, default="", db_index=True,
+    # Indexed in Meta: a plain b-tree (equality lookups only; Django's db_index would add a second,
+    # LIKE-pattern index on PostgreSQL that nothing uses and every write pays for).
+    name_key = models.CharField(editable=False, max_length=200, default="",
                                 help_text="Name without legal-form suffixes and region, for duplicate detection.")
-    merged_into = models.ForeignKey("self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="merged_from")
+    # Indexed in Meta only where set: almost every account is never merged away.
+    merged_into = models.ForeignKey("self", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="merged_from",
+                                    db_index=False)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     pool_entered_at = models.DateTimeField(_("in the public pool since"), null=True, blank=True, editable=False)
 
@@ -96,6 +100,8 @@ class Account(OwnedModel):
             models.Index(fields=["owner", "name_sort", "id"]),
             models.Index(fields=["province", "city"]),
             models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["name_key"], name="customers_acc_name_key"),
+            models.Index(fields=["merged_into"], name="customers_acc_merged_into", condition=models.Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:

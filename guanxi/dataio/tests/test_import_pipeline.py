@@ -102,7 +102,7 @@ def _slow_first_batch(monkeypatch, *, fail: bool = False) -> list[dict]:
             cur.execute("SELECT pg_backend_pid()")
             call["pid"] = cur.fetchone()[0]
         out = real(ctx, plan)
-        if len(calls) == 1:
+        if call is calls[0]:
             time.sleep(0.6)
             if fail:
                 raise RuntimeError("batch 1 failed")
