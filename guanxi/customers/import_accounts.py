@@ -65,6 +65,7 @@ ACCOUNT_FIELDS = ("name", "short_name", "credit_code", "kind", "nature", "indust
 CONTACT_FIELDS = {"contact_name": "name", "contact_title": "title", "contact_department": "department_name",
                   "contact_mobile": "mobile", "contact_email": "email", "contact_wechat": "wechat"}
 DERIVED = ("search_text", "name_sort", "name_key")
+_ACCOUNT_FIELD_SET = frozenset(ACCOUNT_FIELDS)
 
 
 def _s(concept: str, *extra: str) -> tuple[str, ...]:
@@ -117,7 +118,7 @@ def prepare_row(values: dict[str, Any]) -> None:
     """The derived columns of the account (and contact) a row would create — search text, pinyin
     sort key, the 查重 name key — computed with validation, off the write path. A row that updates
     an existing record recomputes them from the merged values instead (``_write_round``)."""
-    values["__account_search"] = search_fields_for(SimpleNamespace(**{k: v for k, v in values.items() if k in ACCOUNT_FIELDS}))
+    values["__account_search"] = search_fields_for(SimpleNamespace(**{k: v for k, v in values.items() if k in _ACCOUNT_FIELD_SET}))
     values["__name_key"] = name_key(values["name"])
     if "contact_name" in values:
         contact = {CONTACT_FIELDS[k]: v for k, v in values.items() if k in CONTACT_FIELDS}
@@ -172,9 +173,9 @@ class NewRecords:
     that the thread writing the previous batch only sends rows: Python's share of a created row
     moves off the write path, and the database and Python overlap (dataio.importing)."""
 
-    accounts: PreparedInsert
+    accounts: PreparedInsert[Account]
     account_entries: list[tuple[Any, ...]]  # one per account, in the same order
-    contacts: PreparedInsert
+    contacts: PreparedInsert[Contact]
     contact_accounts: list[int]  # each contact's account id, in the same order
     contact_entries: list[tuple[Any, ...]]
 
@@ -183,7 +184,7 @@ def _prepare_new(ctx: WriteContext, creates: list[tuple[ValidRow, Account, dict[
     audit = AuditBuffer(ctx.actor)
     accounts = PreparedInsert(Account, [a for _r, a, _v in creates])
     base = base_changes(_owned(Account, ctx, now, custom={}))
-    account_entries = [audit.row(Account, a.pk, a.name, Action.CREATE, created_changes(base, v)) for _r, a, v in creates]
+    account_entries = [audit.row(Account, a.id, a.name, Action.CREATE, created_changes(base, v)) for _r, a, v in creates]
     contacts: list[tuple[Contact, int, dict[str, Any]]] = []
     for row, account, _v in creates:
         if "contact_name" in row.values:  # a new account has no contacts yet: each row's contact is new
@@ -191,14 +192,14 @@ def _prepare_new(ctx: WriteContext, creates: list[tuple[ValidRow, Account, dict[
             contact = _owned(Contact, ctx, now)
             apply_changes(contact, values, new=True)
             _derived(contact, row.values, "__contact_search")
-            contacts.append((contact, account.pk, values))
+            contacts.append((contact, account.id, values))
     cbase = base_changes(_owned(Contact, ctx, now)) if contacts else {}
     return NewRecords(
         accounts=accounts,
         account_entries=account_entries,
         contacts=PreparedInsert(Contact, [c for c, _a, _v in contacts]),
         contact_accounts=[a for _c, a, _v in contacts],
-        contact_entries=[audit.row(Contact, c.pk, c.name, Action.CREATE, {**created_changes(cbase, v), "accounts": [None, [a]]})
+        contact_entries=[audit.row(Contact, c.id, c.name, Action.CREATE, {**created_changes(cbase, v), "accounts": [None, [a]]})
                          for c, a, v in contacts],
     )
 
@@ -207,18 +208,18 @@ def _write_new(new: NewRecords, audit: AuditBuffer, out: BatchOutcome) -> set[in
     """COPY the prepared accounts, then their contacts, links and audit entries; returns the ids
     of the accounts written (all, unless a concurrent writer took one's unique value meanwhile:
     that account, its contact and their entries are left out)."""
-    inserted = {a.pk for a in insert_rows(Account, (), prepared=new.accounts)}
-    audit.entries.extend(e for a, e in zip(new.accounts.objs, new.account_entries, strict=True) if a.pk in inserted)
+    inserted = {a.id for a in insert_rows(Account, (), prepared=new.accounts)}
+    audit.entries.extend(e for a, e in zip(new.accounts.objs, new.account_entries, strict=True) if a.id in inserted)
     contacts, owners, entries = new.contacts, new.contact_accounts, new.contact_entries
     if len(inserted) < len(new.accounts.objs):
         keep = [i for i, a in enumerate(owners) if a in inserted]
         contacts = PreparedInsert(Contact, [contacts.objs[i] for i in keep])
         owners, entries = [owners[i] for i in keep], [entries[i] for i in keep]
-    written = {c.pk for c in insert_rows(Contact, (), prepared=contacts)}
+    written = {c.id for c in insert_rows(Contact, (), prepared=contacts)}
     # The first contact an account gets is its primary one.
     insert_values(ContactAccount, ("contact_id", "account_id", "is_primary"),
-                  [(c.pk, a, True) for c, a in zip(contacts.objs, owners, strict=True) if c.pk in written])
-    audit.entries.extend(e for c, e in zip(contacts.objs, entries, strict=True) if c.pk in written)
+                  [(c.id, a, True) for c, a in zip(contacts.objs, owners, strict=True) if c.id in written])
+    audit.entries.extend(e for c, e in zip(contacts.objs, entries, strict=True) if c.id in written)
     out.add("contacts_created", len(written))
     return inserted
 
@@ -365,7 +366,7 @@ def _plan_round(ctx: WriteContext, rows: list[ValidRow], out: BatchOutcome) -> R
     plan = RoundPlan(now)
     creates, candidates, unchanged = plan.creates, plan.candidates, plan.unchanged
     for row, target in plans:
-        account_values = {k: v for k, v in row.values.items() if k in ACCOUNT_FIELDS or k.startswith("custom.")}
+        account_values = {k: v for k, v in row.values.items() if k in _ACCOUNT_FIELD_SET or k[:7] == "custom."}
         if target is None:
             if ctx.dry_run and row.values[key] in ctx.pending:
                 out.add("updated")
@@ -405,16 +406,16 @@ def _write_round_plan(ctx: WriteContext, plan: RoundPlan, out: BatchOutcome) -> 
     if plan.new is not None:
         inserted = _write_new(plan.new, audit, out)
     else:
-        inserted = {a.pk for a in insert_rows(Account, [a for _r, a, _v in creates])}
+        inserted = {a.id for a in insert_rows(Account, [a for _r, a, _v in creates])}
         base = None
         for _row, account, account_values in creates:
-            if account.pk in inserted:
+            if account.id in inserted:
                 base = base or base_changes(_owned(Account, ctx, now, custom={}))
-                audit.entry(Account, account.pk, account.name, Action.CREATE, created_changes(base, account_values))
+                audit.entry(Account, account.id, account.name, Action.CREATE, created_changes(base, account_values))
     for row, account, _v in creates:
-        if account.pk not in inserted:
+        if account.id not in inserted:
             out.error(row.number, ctx.column(key), _("Someone else created this record while the import ran; import the row again."))
-    creates = [(r, a, v) for r, a, v in creates if a.pk in inserted]
+    creates = [(r, a, v) for r, a, v in creates if a.id in inserted]
     locked = _lock_changed(actor, [pk for _r, pk, _v in candidates])
     changed: list[tuple[ValidRow, Account, dict[str, Any]]] = []
     for row, pk, account_values in candidates:
@@ -439,8 +440,8 @@ def _write_round_plan(ctx: WriteContext, plan: RoundPlan, out: BatchOutcome) -> 
     out.add("created", len(creates))
     out.add("updated", len(changed))
     out.add("unchanged", len(unchanged))
-    new_rows = [] if plan.new is not None else [(r, a.pk, True) for r, a, _v in creates]  # prepared: written above
-    _write_contacts(ctx, new_rows + [(r, t.pk, False) for r, t, _c in changed] + [(r, pk, False) for r, pk in unchanged],
+    new_rows = [] if plan.new is not None else [(r, a.id, True) for r, a, _v in creates]  # prepared: written above
+    _write_contacts(ctx, new_rows + [(r, t.id, False) for r, t, _c in changed] + [(r, pk, False) for r, pk in unchanged],
                     audit, out, now)
     audit.flush()
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, models, transaction
 
@@ -143,14 +143,15 @@ def _copy_direct(model: type[models.Model], columns: Sequence[str], rows: Iterab
     return True
 
 
-class PreparedInsert:
+class PreparedInsert(Generic[M]):
     """New ``objs`` with their ids allocated and their COPY rows built ahead of the write
     (PostgreSQL): an import builds them while planning, so the thread that writes only sends them."""
 
-    def __init__(self, model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    def __init__(self, model: type[M], objs: Sequence[M]) -> None:
         pk = model._meta.pk
         assert pk is not None
-        missing = [o for o in objs if o.pk is None]
+        attname = pk.attname
+        missing = [o for o in objs if o.__dict__.get(attname) is None]
         for obj, new_id in zip(missing, allocate_ids(model, len(missing)), strict=True):
             obj.__dict__[pk.attname] = new_id
         self.model, self.objs = model, list(objs)
@@ -158,7 +159,7 @@ class PreparedInsert:
         self.rows = list(_rows(self.objs, self.fields))
 
 
-def insert_rows(model: type[M], objs: Sequence[M], *, prepared: PreparedInsert | None = None) -> list[M]:
+def insert_rows(model: type[M], objs: Sequence[M], *, prepared: PreparedInsert[M] | None = None) -> list[M]:
     """Insert ``objs`` (or the ``prepared`` ones); returns those actually inserted (all of them,
     except rows that met a unique key written concurrently, on PostgreSQL). Primary keys are set
     on the returned objects.
@@ -168,7 +169,7 @@ def insert_rows(model: type[M], objs: Sequence[M], *, prepared: PreparedInsert |
     taken does the batch go through the staging table and ``INSERT … ON CONFLICT DO NOTHING``, which
     leaves such rows out."""
     if prepared is not None:
-        objs = prepared.objs  # type: ignore[assignment]
+        objs = prepared.objs
     if not objs:
         return []
     if not is_postgres():

@@ -182,9 +182,11 @@ def apply_changes(obj: models.Model, values: dict[str, Any], *, new: bool = Fals
     """Set ``values`` on ``obj`` (custom.* merged into ``custom``); return the audit diff (none for
     a new record: its create entry lists every value)."""
     before = {} if new else snapshot(obj)
-    custom = {k[len("custom."):]: v for k, v in values.items() if k.startswith("custom.")}
-    for name, value in values.items():
-        if not name.startswith("custom."):
+    custom = {}
+    for name, value in values.items():  # one pass: this runs for every imported row
+        if name[:7] == "custom.":
+            custom[name[7:]] = value
+        else:
             setattr(obj, name, value)
     if custom:
         obj.custom = {**(obj.custom or {}), **custom}  # type: ignore[attr-defined]
