@@ -16,7 +16,8 @@ its customer tables are emptied first; never point it at a database you care abo
 On a shared machine the rows/s lie; the CPU lines do not: CPU per row of Python (all its threads,
 split by stage: read+validate, plan, write) and of PostgreSQL (the job's connections), and the
 rate two idle cores would reach if the two overlapped perfectly (the import runs them in parallel:
-validation, planning and writing each have a thread). Where PostgreSQL's time goes, measured on
+validation and planning have a thread each, and two writer threads write two batches at once on
+their own connections). Where PostgreSQL's time goes, measured on
 this schema (CPU per imported row, account + contact + link + 2 audit entries): the two search GIN
 indexes about 100 µs (`--drop-search-indexes` shows it), the deferred foreign-key checks at commit
 about 40 µs, the b-tree indexes, heap and WAL (about 12 kB per row) the rest.
