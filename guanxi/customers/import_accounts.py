@@ -247,6 +247,13 @@ def write_planned(ctx: WriteContext, plan: AccountsPlan) -> BatchOutcome:
     return plan.out
 
 
+def touches_existing(plan: AccountsPlan) -> bool:
+    """Does the plan lock or change existing records (so it is written with no other batch in
+    flight)? Only a plan that creates every account of its rows, with their contacts, does not."""
+    first = plan.first
+    return first is None or bool(plan.later or first.candidates or first.unchanged or first.new is None)
+
+
 def batch_keys(ctx: WriteContext, rows: list[ValidRow]) -> set[tuple[str, Any]]:
     """The unique values a batch may create or change: a batch holding one of those of the batch
     being written must wait for it (the planning would not see that batch's rows yet)."""
@@ -555,6 +562,7 @@ ACCOUNT_SPEC = register_spec(ImportSpec(
     planner=plan_accounts,
     plan_writer=write_planned,
     batch_keys=batch_keys,
+    plan_touches_existing=touches_existing,
     can_import=lambda actor: may_write(actor, Account),
     check_row=check_row,
     prepare=prepare_row,

@@ -170,6 +170,10 @@ class ImportSpec:
     planner: Callable[[WriteContext, list[ValidRow]], Any] | None = None
     plan_writer: Callable[[WriteContext, Any], BatchOutcome] | None = None
     batch_keys: Callable[[WriteContext, list[ValidRow]], set[Any]] | None = None
+    # Does a plan touch existing records (lock, change, link to them)? Such a batch is written
+    # with no other batch in flight; a plan that only creates records may be written alongside
+    # another (see ``_BatchWriter``). Without it every batch is written alone.
+    plan_touches_existing: Callable[[Any], bool] = lambda plan: True
     # Adds derived values (search text, duplicate keys …) to a valid row's values under keys that
     # start with "__", for the records a row would create. Skipped while an import mostly matches
     # existing records (a re-import), so the writer computes whatever is missing itself.
@@ -456,6 +460,8 @@ def run_import(ctx: JobContext, *, upload_id: str) -> dict[str, Any]:
                 writer.wait()  # this batch touches what the batch being written creates: plan after it
             with _cpu("plan"):
                 plan = spec.planner(wctx, valid)
+            if spec.plan_touches_existing(plan):
+                writer.wait()  # written alone: no other batch can hold a lock it needs (see _BatchWriter)
             writer.submit(partial(write_batch, batch, row_errors, partial(spec.plan_writer, wctx, plan)), keys)  # type: ignore[arg-type]
         writer.wait()
         _analyze_as_needed(spec, state, 0, final=True)
@@ -500,9 +506,14 @@ def _quick_thread_switches() -> Iterator[None]:
 #   checkpoint is still "everything up to row N is in", and a killed worker resumes exactly as
 #   before: no row lost, none written twice;
 # - planning cannot see the rows of batches not yet committed, so a batch that holds any unique
-#   value of a batch being written (their ``batch_keys``) waits for those before it is planned.
-#   Two batches written at once therefore never share a unique value, nor an existing record to
-#   change, and neither waits for a lock the other holds;
+#   value of a batch being written (their ``batch_keys``) waits for those before it is planned;
+# - no deadlock: a batch waits for its predecessor's commit in Python, where PostgreSQL cannot see
+#   it, so the predecessor must never wait for a lock the batch holds. A batch that touches
+#   existing records (locks and changes accounts or contacts, which two batches could share
+#   through a contact linked to two accounts) is only written when no other batch is in flight
+#   (``ImportSpec.plan_touches_existing``). A batch that only creates records locks nothing that
+#   anyone else wants: its new rows are invisible to others, and its foreign-key checks take only
+#   shared key locks. So a first import writes two batches at once, and a re-import one;
 # - the planner takes no locks: the writer locks and re-reads the records it changes in its own
 #   transaction (no lost update), and the main thread holds nothing a writer could wait for.
 # Off inside a transaction (tests: the writers' connections would not see it) and on SQLite.

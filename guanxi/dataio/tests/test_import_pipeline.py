@@ -86,9 +86,9 @@ def test_pipelined_import_keeps_every_guarantee(carol, dave, monkeypatch, thread
     assert Account.objects.filter(owner=carol).count() == 9 and Contact.objects.filter(owner=carol).count() == 9
 
 
-def _slow_first_batch(monkeypatch, *, fail: bool = False) -> list[dict]:
+def _slow_first_batch(monkeypatch, *, fail: bool = False, slow: int = 1) -> list[dict]:
     """Wrap the account spec's plan_writer: record each batch's backend and timing, and hold the
-    first batch open for a while (then fail it, if asked)."""
+    first ``slow`` batches open for a while (then fail the first, if asked)."""
     import time
 
     spec = importing.get_spec("account")
@@ -102,9 +102,9 @@ def _slow_first_batch(monkeypatch, *, fail: bool = False) -> list[dict]:
             cur.execute("SELECT pg_backend_pid()")
             call["pid"] = cur.fetchone()[0]
         out = real(ctx, plan)
-        if call is calls[0]:
+        if any(call is c for c in calls[:slow]):
             time.sleep(0.6)
-            if fail:
+            if fail and call is calls[0]:
                 raise RuntimeError("batch 1 failed")
         call["end"] = time.monotonic()
         return out
@@ -126,6 +126,24 @@ def test_two_batches_are_written_at_once_on_two_connections_but_commit_in_order(
     assert calls[1]["start"] < calls[0]["end"]  # batch 2 was written while batch 1 was still open …
     assert committed == [3, 6, 9, 12]  # … yet each commit found exactly the batches before it
     assert job.checkpoint["done"] == 12 and Contact.objects.count() == 12
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_changes_existing_records_is_written_alone(carol, monkeypatch, threaded):
+    """Two batches written at once must never wait for each other's locks (the later one waits
+    for the earlier one's commit where PostgreSQL cannot see it): a batch that touches existing
+    records runs with no other batch in flight."""
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    import_file(carol, csv_bytes([line(i) for i in range(1, 4)]), key="credit_code")
+    calls = _slow_first_batch(monkeypatch, slow=2)
+    # Batch 1 creates, batch 2 updates the three existing accounts, batch 3 creates.
+    lines = [line(i) for i in range(4, 7)] + [line(i, phone="010-88889999") for i in range(1, 4)] + [line(i) for i in range(7, 10)]
+    _upload, job = import_file(carol, csv_bytes(lines), key="credit_code")
+    assert job.state == JobState.SUCCEEDED, job.message
+    assert job.result["counts"]["updated"] == 3 and job.result["counts"]["created"] == 6
+    assert calls[1]["start"] >= calls[0]["end"]  # batch 2 waited until batch 1 was written
+    assert calls[2]["start"] < calls[1]["end"]  # batch 3 only creates: written alongside batch 2
 
 
 @postgres_only
