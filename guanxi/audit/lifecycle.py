@@ -9,6 +9,7 @@ re-implements versions, trash or transfer rules.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -79,6 +80,29 @@ def _nulls_to_blank(obj: models.Model) -> None:
         raise DjangoValidationError(errors)
 
 
+# What a record's placement was before a lifecycle change: its owner, team and trash state.
+PLACEMENT = ("owner_id", "team_id", "deleted_at")
+_WATCHERS: dict[type[models.Model], list[Callable[[Any, dict[str, Any]], None]]] = {}
+
+
+def watch_placement(model: type[models.Model], callback: Callable[[Any, dict[str, Any]], None]) -> None:
+    """Call ``callback(record, before)`` in the same transaction whenever a record of ``model``
+    changes owner, team or trash state here (update, delete, restore, transfer); ``before`` holds
+    its PLACEMENT values before the change. For figures kept per owner or team that must follow
+    the record: an app above this one registers, so this module imports nothing of it."""
+    _WATCHERS.setdefault(model, []).append(callback)
+
+
+def _placement(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name, None) for name in PLACEMENT}
+
+
+def _placement_changed(obj: Any, before: dict[str, Any]) -> None:
+    if before != _placement(obj):
+        for callback in _WATCHERS.get(type(obj), ()):
+            callback(obj, before)
+
+
 def require_can_create(actor: User, model: type[models.Model]) -> None:
     """403 for a role that may not create records of this kind: the services ask it before saving,
     and the "new" pages before showing a form that could never be saved."""
@@ -117,6 +141,7 @@ def record_update(*, actor: User, obj: M, version: int | None, changes: dict[str
         raise NotFound()  # in the trash: restore it first
     _check_version(current, version, changes)
     before = snapshot(current)
+    placed = _placement(current)
     for name, value in changes.items():
         setattr(current, name, value)
     _nulls_to_blank(current)
@@ -124,6 +149,7 @@ def record_update(*, actor: User, obj: M, version: int | None, changes: dict[str
     current.version += 1  # type: ignore[attr-defined]
     current.save()
     audit_record(actor=actor, obj=current, action=Action.UPDATE, before=before)
+    _placement_changed(current, placed)
     return current
 
 
@@ -135,11 +161,13 @@ def record_delete(*, actor: User, obj: M, version: int | None = None) -> M:
     if current.deleted_at is not None:  # type: ignore[attr-defined]
         raise NotFound()
     _check_version(current, version)
+    placed = _placement(current)
     current.deleted_at = timezone.now()  # type: ignore[attr-defined]
     current.deleted_by = actor  # type: ignore[attr-defined]
     current.version += 1  # type: ignore[attr-defined]
     current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
     audit_record(actor=actor, obj=current, action=Action.DELETE, changes={})
+    _placement_changed(current, placed)
     return current
 
 
@@ -155,11 +183,13 @@ def record_restore(*, actor: User, obj: M) -> M:
         raise NotFound()
     if not (actor.is_admin or current.owner_id == actor.pk):  # type: ignore[attr-defined]
         raise PermissionDenied(code="trash.restore_forbidden", detail=_("Only the owner or an administrator can restore this record."))
+    placed = _placement(current)
     current.deleted_at = None  # type: ignore[attr-defined]
     current.deleted_by = None  # type: ignore[attr-defined]
     current.version += 1  # type: ignore[attr-defined]
     current.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
     audit_record(actor=actor, obj=current, action=Action.RESTORE, changes={})
+    _placement_changed(current, placed)
     return current
 
 
@@ -175,6 +205,7 @@ def record_transfer(*, actor: User, obj: M, new_owner: User, version: int | None
         raise NotFound()
     _check_version(current, version)
     before = snapshot(current)
+    placed = _placement(current)
     current.owner = new_owner  # type: ignore[attr-defined]
     current.department_id = new_owner.department_id  # type: ignore[attr-defined]
     first_team = new_owner.teams.order_by("pk").first()
@@ -182,6 +213,7 @@ def record_transfer(*, actor: User, obj: M, new_owner: User, version: int | None
     current.version += 1  # type: ignore[attr-defined]
     current.save()
     audit_record(actor=actor, obj=current, action=Action.OWNERSHIP, before=before)
+    _placement_changed(current, placed)
     return current
 
 

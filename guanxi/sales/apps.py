@@ -32,6 +32,13 @@ class SalesConfig(AppConfig):
         # An open opportunity makes its account 即将交易 (about to trade), DOMAIN §1.
         register_open_deals(timeline.open_deals_sql(), timeline.open_deals_for_account)
 
+        # The call-quality rollup follows an activity that is deleted, restored or moved.
+        from guanxi.audit.lifecycle import watch_placement
+        from guanxi.sales.models import Activity
+        from guanxi.sales.rollups import activity_moved
+
+        watch_placement(Activity, activity_moved)
+
         register_lists()
         webhooks.register_event("opportunity.stage_changed", _("Opportunity moved to another stage"))
         webhooks.register_event("opportunity.won", _("Opportunity won"))

@@ -2,10 +2,12 @@
 
 * ``record_call`` adds a call when its outcome is logged (``spin.call_log``, in the same
   transaction): one UPDATE of the row of its month, rep and team, or an INSERT when there is none.
+* ``activity_moved`` recomputes, from the calls themselves, the rows an activity with a logged call
+  leaves and enters when it is deleted, restored, or moved to another owner or team
+  (``audit.lifecycle.watch_placement``, in the same transaction): one rep-month each.
 * ``rebuild`` recomputes every row from the call plans in one transaction and records the zone of
   the months (``CallRollupState``). The nightly job ``sales.call_quality_rollup`` runs it; it also
-  brings in what increments do not see — activities deleted, restored or moved to another owner
-  or team since the call was logged.
+  brings in what passes by the services (raw SQL, data repairs).
 * Until the first rebuild there is no state row, and ``quality`` reads the raw rows.
 
 Concurrency: the rebuild deletes before it sums, so a call logged meanwhile is either summed by the
@@ -66,16 +68,43 @@ def record_call(plan: CallPlan, *, activity: Activity | None = None) -> None:
         rows.update(**increments)
 
 
-def _rebuild_once(zone: zoneinfo.ZoneInfo) -> dict[str, int]:
+def _rows_for(plans: Any, zone: zoneinfo.ZoneInfo) -> list[CallQualityMonth]:
     from guanxi.sales.quality import raw_totals
 
+    return [CallQualityMonth(month=t.month, rep_id=t.rep_id, team_id=t.team_id or 0, calls=t.calls, logged=t.logged,
+                             successes=t.successes, s=t.s, p=t.p, i=t.i, n=t.n, explicit_needs=t.explicit_needs,
+                             hidden_needs=t.hidden_needs, last_logged_at=t.last_logged_at)
+            for t in raw_totals(plans, zone)]
+
+
+def activity_moved(activity: Activity, before: dict[str, Any]) -> None:
+    """The activity was deleted, restored, or changed owner or team: recompute the rows (month,
+    rep, team) of its logged calls before and after, from the calls themselves. Same ordering as
+    ``rebuild`` (delete, then sum), so a call logged meanwhile is counted once."""
+    zone_key = rollup_zone()
+    if zone_key is None:  # no rollup yet: readers use the raw rows
+        return
+    zone = zoneinfo.ZoneInfo(zone_key)
+    logged = list(CallPlan.objects.filter(activity=activity, logged_at__isnull=False).values_list("logged_at", flat=True))
+    cells = {(_month(at, zone), owner, team or 0)
+             for at in logged if at is not None
+             for owner, team in ((before["owner_id"], before["team_id"]), (activity.owner_id, activity.team_id))
+             if owner is not None}
+    for month, rep_id, team_id in sorted(cells):
+        start = datetime.combine(month, datetime.min.time(), tzinfo=zone)
+        end = datetime.combine((month + timedelta(days=32)).replace(day=1), datetime.min.time(), tzinfo=zone)
+        with transaction.atomic():
+            CallQualityMonth.objects.filter(month=month, rep_id=rep_id, team_id=team_id).delete()
+            plans = CallPlan.objects.filter(logged_at__gte=start, logged_at__lt=end, activity__deleted_at__isnull=True,
+                                            activity__owner_id=rep_id)
+            plans = plans.filter(activity__team_id=team_id) if team_id else plans.filter(activity__team_id__isnull=True)
+            CallQualityMonth.objects.bulk_create(_rows_for(plans, zone))
+
+
+def _rebuild_once(zone: zoneinfo.ZoneInfo) -> dict[str, int]:
     with transaction.atomic():
         CallQualityMonth.objects.all().delete()
-        plans = CallPlan.objects.filter(logged_at__isnull=False, activity__deleted_at__isnull=True)
-        rows = [CallQualityMonth(month=t.month, rep_id=t.rep_id, team_id=t.team_id or 0, calls=t.calls, logged=t.logged,
-                                 successes=t.successes, s=t.s, p=t.p, i=t.i, n=t.n, explicit_needs=t.explicit_needs,
-                                 hidden_needs=t.hidden_needs, last_logged_at=t.last_logged_at)
-                for t in raw_totals(plans, zone)]
+        rows = _rows_for(CallPlan.objects.filter(logged_at__isnull=False, activity__deleted_at__isnull=True), zone)
         CallQualityMonth.objects.bulk_create(rows, batch_size=2000)
         CallRollupState.objects.update_or_create(name=ROLLUP, defaults={"zone": zone.key, "built_at": timezone.now()})
     return {"rows": len(rows), "calls": sum(r.calls for r in rows)}

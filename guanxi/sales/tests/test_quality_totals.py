@@ -193,16 +193,46 @@ def test_the_rollup_is_rebuilt_by_a_daily_job():
     assert _PERIODIC["sales.call_quality_rollup"] == timedelta(days=1)
 
 
+ROLLUP_FIELDS = ("month", "rep_id", "team_id", "calls", "logged", "successes", "s", "p", "i", "n", "explicit_needs",
+                 "hidden_needs", "last_logged_at")
+
+
+def _rollup_rows():
+    return sorted(CallQualityMonth.objects.values_list(*ROLLUP_FIELDS))
+
+
+def _as_rebuilt():
+    """What a rebuild would make of the calls now (then the rollup as it was, restored)."""
+    kept = list(CallQualityMonth.objects.all())
+    rebuild()
+    rebuilt = _rollup_rows()
+    CallQualityMonth.objects.all().delete()
+    CallQualityMonth.objects.bulk_create(kept)
+    return rebuilt
+
+
 @pytest.mark.django_db
-def test_a_deleted_call_leaves_the_rollup_at_the_nightly_rebuild(carol):
+def test_deleting_restoring_or_moving_a_call_keeps_the_rollup_equal_to_a_rebuild(carol, dave, org):
+    from guanxi.audit.lifecycle import record_restore, record_transfer
     from guanxi.sales.activities import activity_delete
 
     plan = _call(carol, "SPN", "advance")
-    _call(carol, "SN", "order")
+    _call(carol, "SN", "order", explicit=1)
+    _call(carol, "S", "no_sale", months_ago=1)
     rebuild()
-    activity_delete(actor=carol, activity=plan.activity)
     month_start, today = _today().replace(day=1), _today()
-    assert quality_report(carol, start=month_start, end=today).overall.calls == 2  # until the rebuild
-    assert len(call_facts(carol, start=month_start, end=today)) == 1
-    rebuild()
+
+    activity_delete(actor=carol, activity=plan.activity)
+    assert _rollup_rows() == _as_rebuilt()
+    assert quality_report(carol, start=month_start, end=today).overall.calls == 1  # at once, not at the nightly rebuild
     assert quality_report(carol, start=month_start, end=today).overall == metrics.call_quality(call_facts(carol, start=month_start, end=today))
+
+    record_restore(actor=carol, obj=plan.activity)
+    assert _rollup_rows() == _as_rebuilt()
+    assert quality_report(carol, start=month_start, end=today).overall.calls == 2
+
+    activity = type(plan.activity).objects.get(pk=plan.activity_id)
+    record_transfer(actor=carol, obj=activity, new_owner=dave)
+    assert _rollup_rows() == _as_rebuilt()
+    assert quality_report(carol, start=month_start, end=today).overall.calls == 1
+    assert CallQualityMonth.objects.filter(rep_id=dave.pk, month=month_start).get().calls == 1
