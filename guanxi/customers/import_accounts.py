@@ -180,6 +180,23 @@ class NewRecords:
     contact_entries: list[tuple[Any, ...]]
 
 
+def _contact_values(row: ValidRow) -> dict[str, Any]:
+    return {CONTACT_FIELDS[k]: v for k, v in row.values.items() if k in CONTACT_FIELDS}
+
+
+def _new_contact(ctx: WriteContext, row: ValidRow, values: dict[str, Any], now: Any) -> Contact:
+    """The contact a row creates (not saved), its derived columns from validation when prepared."""
+    contact = _owned(Contact, ctx, now)
+    apply_changes(contact, values, new=True)
+    _derived(contact, row.values, "__contact_search")
+    return contact
+
+
+def _contact_created(base: dict[str, Any], values: dict[str, Any], account_id: int) -> dict[str, Any]:
+    """A created contact's audit changes: its values and the account it was linked to."""
+    return {**created_changes(base, values), "accounts": [None, [account_id]]}
+
+
 def _prepare_new(ctx: WriteContext, creates: list[tuple[ValidRow, Account, dict[str, Any]]], now: Any) -> NewRecords:
     audit = AuditBuffer(ctx.actor)
     accounts = PreparedInsert(Account, [a for _r, a, _v in creates])
@@ -188,19 +205,15 @@ def _prepare_new(ctx: WriteContext, creates: list[tuple[ValidRow, Account, dict[
     contacts: list[tuple[Contact, int, dict[str, Any]]] = []
     for row, account, _v in creates:
         if "contact_name" in row.values:  # a new account has no contacts yet: each row's contact is new
-            values = {CONTACT_FIELDS[k]: v for k, v in row.values.items() if k in CONTACT_FIELDS}
-            contact = _owned(Contact, ctx, now)
-            apply_changes(contact, values, new=True)
-            _derived(contact, row.values, "__contact_search")
-            contacts.append((contact, account.id, values))
+            values = _contact_values(row)
+            contacts.append((_new_contact(ctx, row, values, now), account.id, values))
     cbase = base_changes(_owned(Contact, ctx, now)) if contacts else {}
     return NewRecords(
         accounts=accounts,
         account_entries=account_entries,
         contacts=PreparedInsert(Contact, [c for c, _a, _v in contacts]),
         contact_accounts=[a for _c, a, _v in contacts],
-        contact_entries=[audit.row(Contact, c.id, c.name, Action.CREATE, {**created_changes(cbase, v), "accounts": [None, [a]]})
-                         for c, a, v in contacts],
+        contact_entries=[audit.row(Contact, c.id, c.name, Action.CREATE, _contact_created(cbase, v, a)) for c, a, v in contacts],
     )
 
 
@@ -490,16 +503,13 @@ def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, int, bool]], a
     new_contacts: list[tuple[Contact, int, dict[str, Any]]] = []
     matched: list[tuple[ValidRow, dict[str, Any], dict[str, Any]]] = []
     for row, account_id, _new in wanted:
-        values = {CONTACT_FIELDS[k]: v for k, v in row.values.items() if k in CONTACT_FIELDS}
+        values = _contact_values(row)
         candidates = existing.get(account_id, [])
         match = next((c for c in candidates if values.get("mobile") and c["mobile"] == values["mobile"]), None) \
             or next((c for c in candidates if values.get("email") and c["email"] == values["email"]), None) \
             or next((c for c in candidates if c["name"] == values["name"]), None)
         if match is None:
-            contact = _owned(Contact, ctx, now)
-            apply_changes(contact, values, new=True)
-            _derived(contact, row.values, "__contact_search")
-            new_contacts.append((contact, account_id, values))
+            new_contacts.append((_new_contact(ctx, row, values, now), account_id, values))
         else:
             matched.append((row, match, values))
     editable = set()
@@ -523,25 +533,24 @@ def _write_contacts(ctx: WriteContext, rows: list[tuple[ValidRow, int, bool]], a
         links_rows.append((contact.pk, account_id, account_id not in had_contacts))
         had_contacts.add(account_id)
         base = base or base_changes(_owned(Contact, ctx, now))
-        audit.entry(Contact, contact.pk, contact.name, Action.CREATE,
-                    {**created_changes(base, values), "accounts": [None, [account_id]]})
+        audit.entry(Contact, contact.pk, contact.name, Action.CREATE, _contact_created(base, values, account_id))
     insert_values(ContactAccount, ("contact_id", "account_id", "is_primary"), links_rows)
     changed: list[tuple[Contact, dict[str, Any]]] = []
     if to_change:
         locked = {c.pk: c for c in editable_queryset(ctx.actor, Contact.objects.filter(pk__any=[pk for _r, pk, _v in to_change]))
                   .select_for_update(of=("self",)).order_by("pk")}
         for row, pk, values in to_change:
-            contact = locked.get(pk)
-            if contact is None:
+            locked_contact = locked.get(pk)
+            if locked_contact is None:
                 out.error(row.number, ctx.column("contact_name"), _("This record was changed while the import ran; import the row again."))
                 continue
-            changes = apply_changes(contact, values)
+            changes = apply_changes(locked_contact, values)
             if changes:
-                refresh_search(contact)
-                contact.version += 1
-                contact.updated_at = now
-                audit.updated(contact, changes)
-                changed.append((contact, changes))
+                refresh_search(locked_contact)
+                locked_contact.version += 1
+                locked_contact.updated_at = now
+                audit.updated(locked_contact, changes)
+                changed.append((locked_contact, changes))
     if changed:
         fields = sorted({f for _c, ch in changed for f in ch})
         update_rows(Contact, [c for c, _ch in changed], [*fields, "search_text", "name_sort", "version", "updated_at"])

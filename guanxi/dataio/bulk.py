@@ -153,7 +153,7 @@ class PreparedInsert(Generic[M]):
         attname = pk.attname
         missing = [o for o in objs if o.__dict__.get(attname) is None]
         for obj, new_id in zip(missing, allocate_ids(model, len(missing)), strict=True):
-            obj.__dict__[pk.attname] = new_id
+            obj.__dict__[attname] = new_id
         self.model, self.objs = model, list(objs)
         self.fields = list(model._meta.concrete_fields)
         self.rows = list(_rows(self.objs, self.fields))

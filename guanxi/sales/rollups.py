@@ -28,9 +28,11 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from guanxi.dataio.jobs import JobContext, job_handler
+from guanxi.sales.activities import day_bounds
 from guanxi.sales.metrics import SUCCESS_OUTCOMES
 from guanxi.sales.models import Activity, CallPlan
 from guanxi.sales.rollup_models import CallQualityMonth, CallRollupState
+from guanxi.sales.targets_math import add_months
 
 ROLLUP = "call_quality"
 ATTEMPTS = 3
@@ -91,8 +93,8 @@ def activity_moved(activity: Activity, before: dict[str, Any]) -> None:
              for owner, team in ((before["owner_id"], before["team_id"]), (activity.owner_id, activity.team_id))
              if owner is not None}
     for month, rep_id, team_id in sorted(cells):
-        start = datetime.combine(month, datetime.min.time(), tzinfo=zone)
-        end = datetime.combine((month + timedelta(days=32)).replace(day=1), datetime.min.time(), tzinfo=zone)
+        start, _ = day_bounds(month, zone)
+        end, _ = day_bounds(add_months(month, 1), zone)
         with transaction.atomic():
             CallQualityMonth.objects.filter(month=month, rep_id=rep_id, team_id=team_id).delete()
             plans = CallPlan.objects.filter(logged_at__gte=start, logged_at__lt=end, activity__deleted_at__isnull=True,
