@@ -86,25 +86,35 @@ def test_pipelined_import_keeps_every_guarantee(carol, dave, monkeypatch, thread
     assert Account.objects.filter(owner=carol).count() == 9 and Contact.objects.filter(owner=carol).count() == 9
 
 
-def _slow_first_batch(monkeypatch, *, fail: bool = False, slow: int = 1) -> list[dict]:
-    """Wrap the account spec's plan_writer: record each batch's backend and timing, and hold the
-    first ``slow`` batches open for a while (then fail the first, if asked)."""
+def _batch_number(plan) -> int:  # type: ignore[no-untyped-def]
+    """Which batch of the file a plan is for (1, 2, …), from its row numbers (row 1 is the header)."""
+    first = plan.first
+    rows = [r.number for r, *_rest in (first.creates + first.candidates + first.unchanged)] if first else []
+    rows += [r.number for later in plan.later for r in later]
+    return (min(rows) - 2) // importing.BATCH_SIZE + 1
+
+
+def _slow_first_batch(monkeypatch, *, fail: bool = False, slow: int = 1) -> dict[int, dict]:
+    """Wrap the account spec's plan_writer: record each batch's backend and timing by batch number,
+    and hold batches 1 … ``slow`` open for a while (then fail batch 1, if asked). Batches are told
+    apart by their rows, not by the order their writes begin: on a loaded machine the second lane
+    may start before the first."""
     import time
 
     spec = importing.get_spec("account")
     real = spec.plan_writer
-    calls: list[dict] = []
+    calls: dict[int, dict] = {}
 
     def plan_writer(ctx, plan):  # type: ignore[no-untyped-def]
-        call = {"start": time.monotonic()}
-        calls.append(call)
+        number = _batch_number(plan)
+        call = calls[number] = {"start": time.monotonic()}
         with connection.cursor() as cur:
             cur.execute("SELECT pg_backend_pid()")
             call["pid"] = cur.fetchone()[0]
         out = real(ctx, plan)
-        if any(call is c for c in calls[:slow]):
+        if number <= slow:
             time.sleep(0.6)
-            if fail and call is calls[0]:
+            if fail and number == 1:
                 raise RuntimeError("batch 1 failed")
         call["end"] = time.monotonic()
         return out
@@ -122,8 +132,8 @@ def test_two_batches_are_written_at_once_on_two_connections_but_commit_in_order(
     monkeypatch.setattr(importing, "AFTER_BATCH_HOOK", lambda batch: committed.append(Account.objects.count()))
     _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 13)]), key="credit_code")
     assert threaded == [True] and job.state == JobState.SUCCEEDED, job.message
-    assert len({c["pid"] for c in calls}) == 2  # two lanes, two connections
-    assert calls[1]["start"] < calls[0]["end"]  # batch 2 was written while batch 1 was still open …
+    assert len({c["pid"] for c in calls.values()}) == 2  # two lanes, two connections
+    assert calls[2]["start"] < calls[1]["end"]  # batch 2 was written while batch 1 was still open …
     assert committed == [3, 6, 9, 12]  # … yet each commit found exactly the batches before it
     assert job.checkpoint["done"] == 12 and Contact.objects.count() == 12
 
@@ -142,8 +152,8 @@ def test_a_batch_that_changes_existing_records_is_written_alone(carol, monkeypat
     _upload, job = import_file(carol, csv_bytes(lines), key="credit_code")
     assert job.state == JobState.SUCCEEDED, job.message
     assert job.result["counts"]["updated"] == 3 and job.result["counts"]["created"] == 6
-    assert calls[1]["start"] >= calls[0]["end"]  # batch 2 waited until batch 1 was written
-    assert calls[2]["start"] < calls[1]["end"]  # batch 3 only creates: written alongside batch 2
+    assert calls[2]["start"] >= calls[1]["end"]  # batch 2 waited until batch 1 was written
+    assert calls[3]["start"] < calls[2]["end"]  # batch 3 only creates: written alongside batch 2
 
 
 @postgres_only
@@ -153,7 +163,7 @@ def test_a_batch_written_alongside_a_failing_one_rolls_back_with_it(carol, monke
     calls = _slow_first_batch(monkeypatch, fail=True)
     _upload, job = import_file(carol, csv_bytes([line(i) for i in range(1, 7)]), key="credit_code")
     assert threaded == [True] and job.state == JobState.FAILED
-    assert len(calls) == 2 and "end" in calls[1]  # batch 2 wrote its rows …
+    assert sorted(calls) == [1, 2] and "end" in calls[2]  # batch 2 wrote its rows …
     assert Account.objects.count() == 0 and Contact.objects.count() == 0  # … and rolled back: nothing ahead of the checkpoint
     assert not AuditEntry.objects.filter(source="import").exists()
 
