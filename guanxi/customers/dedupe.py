@@ -53,6 +53,8 @@ def name_key(name: str) -> str:
     while changed:
         changed = False
         stripped = text.rstrip(" .,")
+        if not stripped.endswith(_SUFFIXES):  # one C-level test for the usual last round
+            break
         for suffix in _SUFFIXES:
             if stripped.endswith(suffix) and len(stripped) > len(suffix):
                 text = stripped[: -len(suffix)]

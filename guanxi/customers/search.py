@@ -47,6 +47,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 # One Han character, or a run of other letters and digits (\w minus '_' minus Han).
 _HAN_CHAR = re.compile(f"[{_HAN}]")
 _TOKENS = re.compile(f"([{_HAN}])|([^\\W_{_HAN}]+)")
+_ALL_HAN = re.compile(f"[{_HAN}]+")
 _READING: dict[str, str | None] = {}  # Han character → reading; None when it depends on context
 
 
@@ -90,6 +91,14 @@ def _phrase_readings(phrase: str) -> tuple[str, ...]:
 
 def _reading_in_context(text: str, i: int) -> str:
     """Read text[i] as in the longest dictionary word (4, 3, then 2 characters) that covers it."""
+    # Only the three characters on either side can matter: the answer is cached by that window
+    # (company names repeat their neighbourhoods: 有限责任公司, 银行, 重庆 …).
+    start = max(0, i - 3)
+    return _reading_in_window(text[start: i + 4], i - start)
+
+
+@lru_cache(maxsize=100_000)
+def _reading_in_window(text: str, i: int) -> str:
     from pypinyin.constants import PHRASES_DICT
 
     for length in (4, 3, 2):
@@ -102,11 +111,27 @@ def _reading_in_context(text: str, i: int) -> str:
     return _char_reading(text[i])
 
 
+def _reading(ch: str) -> str | None:
+    """The reading of a Han character on its own, or None when it depends on its neighbours."""
+    if ch in _READING:
+        return _READING[ch]
+    reading = _READING[ch] = None if ch in _context_sensitive() else _char_reading(ch)
+    return reading
+
+
 def _syllables(name: str) -> list[tuple[str, bool]]:
     """The name as (piece, is_han) pieces: one pinyin syllable per Han character, and each run of
     other letters and digits kept as one normalised piece."""
     text = unicodedata.normalize("NFKC", name or "")
     pieces: list[tuple[str, bool]] = []
+    if _ALL_HAN.fullmatch(text):  # most Chinese names: no tokenising needed
+        for i, ch in enumerate(text):
+            reading = _reading(ch)
+            if reading is None:
+                reading = _reading_in_context(text, i)
+            if reading:
+                pieces.append((reading, True))
+        return pieces
     for m in _TOKENS.finditer(text):
         ch = m.group(1)
         if ch is None:
@@ -114,10 +139,7 @@ def _syllables(name: str) -> list[tuple[str, bool]]:
             if piece:
                 pieces.append((piece, False))
             continue
-        if ch in _READING:
-            reading = _READING[ch]
-        else:
-            reading = _READING[ch] = None if ch in _context_sensitive() else _char_reading(ch)
+        reading = _reading(ch)
         if reading is None:
             reading = _reading_in_context(text, m.start())
         if reading:
@@ -128,9 +150,9 @@ def _syllables(name: str) -> list[tuple[str, bool]]:
 def _forms(name: str | None) -> tuple[str, str, str, str]:
     """(full pinyin, initials, sort key, normalised) from one pass over the name."""
     pieces = _syllables(name or "")
-    full = "".join(p for p, _ in pieces)
-    initials = "".join(p[0] if han else p for p, han in pieces)
-    return full, initials, " ".join(p for p, _ in pieces)[:NAME_SORT_MAX], normalise(name)
+    readings = [p for p, _ in pieces]
+    initials = "".join([p[0] if han else p for p, han in pieces])
+    return "".join(readings), initials, " ".join(readings)[:NAME_SORT_MAX], normalise(name)
 
 
 def pinyin_full(name: str | None) -> str:
@@ -159,7 +181,7 @@ def phone_digits(text: str | None) -> str:
     '+1 415 555 0100' → '14155550100' (other countries keep their country code).
     """
     raw = unicodedata.normalize("NFKC", text or "").strip()
-    digits = "".join(ch for ch in raw if ch.isdigit())
+    digits = "".join(filter(str.isdigit, raw))
     if not digits:
         return ""
     international = raw.startswith("+") or digits.startswith("00")
