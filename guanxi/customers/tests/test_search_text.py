@@ -34,6 +34,14 @@ def test_pinyin_reads_characters_by_their_word():
     assert pinyin_initials("厦门长安汽车") == "xmcaqc"
 
 
+def test_one_character_read_two_ways_in_one_name():
+    # Readings in context are cached by their neighbourhood: each occurrence still gets its own.
+    assert pinyin_full("重庆重要") == "chongqingzhongyao"
+    assert pinyin_full("重要重庆") == "zhongyaochongqing"
+    assert pinyin_full("长沙长大") == "changshazhangda"
+    assert pinyin_full("A重庆B重要") == "achongqingbzhongyao"  # the path for names mixing scripts
+
+
 def test_latin_runs_stay_whole_in_initials():
     assert pinyin_full("IBM 中国") == "ibmzhongguo"
     assert pinyin_initials("IBM 中国") == "ibmzg"
