@@ -18,6 +18,7 @@ from guanxi.customers.models import (
     TimeClass,
     ValueTier,
 )
+from guanxi.customers.regions import region_filter
 
 
 def _owner_filter(qs: QuerySet[Any], values: list[str], actor: Any) -> QuerySet[Any]:
@@ -113,8 +114,8 @@ ACCOUNT_LIST = ListDefinition(
         Filter("kind", _("Kind"), "choice", choices=choices_of(AccountKind)),
         Filter("nature", _("Nature"), "choice", choices=choices_of(Nature)),
         Filter("industry", _("Industry"), "text"),
-        Filter("province", _("Province"), "exact"),
-        Filter("city", _("City"), "exact"),
+        Filter("province", _("Province"), "exact", apply=region_filter("province")),
+        Filter("city", _("City"), "exact", apply=region_filter("city")),
         Filter("source", _("Source"), "text"),
         Filter("credit_code", _("Unified social credit code"), "exact"),
         Filter("owner", _("Owner"), "custom", apply=_owner_filter),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.listing import Column, Filter, ListDefinition, ListParamError, choices_of
 from guanxi.customers.lists import _owner_filter
 from guanxi.customers.models import ProcessClass, TimeClass, ValueTier
+from guanxi.customers.regions import region_filter
 from guanxi.sales.models import DecisionType, LeadStatus, StageKind
 
 
@@ -31,8 +32,8 @@ LEAD_LIST = ListDefinition(
         Filter("source", _("Source"), "text"),
         Filter("company", _("Company"), "text"),
         Filter("industry", _("Industry"), "text"),
-        Filter("province", _("Province"), "exact"),
-        Filter("city", _("City"), "exact"),
+        Filter("province", _("Province"), "exact", apply=region_filter("province")),
+        Filter("city", _("City"), "exact", apply=region_filter("city")),
         Filter("owner", _("Owner"), "custom", apply=_owner_filter),
         Filter("team", _("Team"), "int", lookup="team_id"),
         Filter("has_budget", _("Budget confirmed"), "bool"),
