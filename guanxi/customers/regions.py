@@ -3,8 +3,7 @@
 One file says 北京, the next 北京市; 广西 and 广西壮族自治区 are the same province. A filter on
 the province or the city must find both (DOMAIN §1: the basic data of the archive, 基础资料, is
 filled by hand and by imports from many sources), so a region typed in any of these forms is
-matched in all of them. Pure
-functions, no ORM.
+matched in all of them. Pure functions, no ORM.
 """
 
 from __future__ import annotations
