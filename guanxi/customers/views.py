@@ -24,7 +24,7 @@ from guanxi.customers.saved_views import saved_view_delete, saved_view_get, save
 from guanxi.customers.timeline import account_timeline
 from guanxi.customers.views_listing import column_choices_html, only_shown, options_html, owner_names, rows_html
 from guanxi.users.models import Team, User
-from guanxi.users.visibility import editable_by
+from guanxi.users.visibility import can_create, editable_by
 
 
 def _account_field(field: str) -> str:
@@ -74,8 +74,10 @@ def account_list(request: HttpRequest) -> HttpResponse:
     users = list(User.objects.filter(is_active=True).order_by("username").only("pk", "username", "display_name", "first_name", "last_name"))
     detail = reverse("customers:account_detail", args=[0]).replace("/0/", "/{}/")  # one reverse() per page, not per row
     query = params.as_querydict()
+    can_write = can_create(request.user, Account)  # read-only roles get no bulk actions and no import
     context = {
-        "page": page, "rows_html": rows_html(page.items, columns, detail, owner_names(page.items, users)),
+        "page": page, "rows_html": rows_html(page.items, columns, detail, owner_names(page.items, users), selectable=can_write),
+        "can_write": can_write,
         "columns": columns, "all_columns": ACCOUNT_LIST.columns, "params": params,
         "q": params.filters.get("q", [""])[0],
         "sort": params.sort, "query": urlencode(query, doseq=True), "error": error,

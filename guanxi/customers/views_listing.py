@@ -168,16 +168,19 @@ def owner_names(accounts: Sequence[Account], users: Iterable[User]) -> dict[int,
     return names
 
 
-def rows_html(accounts: Sequence[Account], columns: Sequence[Column], detail_url: str, owners: Mapping[int, str]) -> str:
+def rows_html(accounts: Sequence[Account], columns: Sequence[Column], detail_url: str, owners: Mapping[int, str],
+              *, selectable: bool = True) -> str:
     """The list's ``<tr>`` rows; ``detail_url`` holds ``{}`` where the account id goes. One format
-    string for the page's row shape, so each row is a single format_html."""
+    string for the page's row shape, so each row is a single format_html. ``selectable``: a
+    checkbox per row for the bulk actions (left out for those who may change nothing)."""
     cells = CellFormatter(columns, owners)
     link = '<td><a href="{}">{}</a></td>' if columns else ""
-    row = ('\n<tr>\n  <td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"></td>\n  '
-           + link + "<td>{}</td>" * max(len(columns) - 1, 0) + "\n</tr>\n")
+    check = '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"></td>\n  ' if selectable else ""
+    row = "\n<tr>\n  " + check + link + "<td>{}</td>" * max(len(columns) - 1, 0) + "\n</tr>\n"
     select = conditional_escape(_("Select"))
     return format_html_join("", row, (
-        (account.pk, select, account.name, *((detail_url.format(account.pk),) if columns else ()), *cells.cells(account))
+        ((account.pk, select, account.name) if selectable else ())
+        + (*((detail_url.format(account.pk),) if columns else ()), *cells.cells(account))
         for account in accounts))
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.core.errors import GuanxiError, NotFound, ValidationFailed
+from guanxi.core.errors import GuanxiError, NotFound, PermissionDenied, ValidationFailed
 from guanxi.dataio import exporting, importing, mapping
 from guanxi.dataio.errors import MappingInvalid
 from guanxi.dataio.jobs import get_job
@@ -38,6 +38,8 @@ def _errors_of(exc: GuanxiError) -> list[str]:
 def upload(request: HttpRequest) -> HttpResponse:
     object_type = request.POST.get("object_type") or request.GET.get("type") or "account"
     specs = [s for s in importing.specs() if s.can_import(request.user)]
+    if not specs:  # a read-only role: a form with nothing to choose would only fail on upload
+        raise PermissionDenied(_("You may not import records of this kind."))
     errors: list[str] = []
     if request.method == "POST":
         file = request.FILES.get("file")

@@ -83,6 +83,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def lead_create(request: HttpRequest) -> HttpResponse:
+    lifecycle.require_can_create(request.user, Lead)  # type: ignore[arg-type]
     form = LeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -255,6 +255,7 @@ def _account_choices(request: HttpRequest, selected: str) -> list[tuple[int, str
 
 @require_http_methods(["GET", "POST"])
 def opportunity_create(request: HttpRequest) -> HttpResponse:
+    lifecycle.require_can_create(request.user, Opportunity)  # type: ignore[arg-type]
     selected_account = request.POST.get("account") or request.GET.get("account") or ""
     pipelines = [(p.pk, p.name) for p in pipelines_for_everyone().order_by("position", "id")]
     default = default_pipeline()

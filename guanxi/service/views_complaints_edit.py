@@ -77,6 +77,7 @@ def complaint_refs(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def complaint_create(request: HttpRequest) -> HttpResponse:
+    lifecycle.require_can_create(request.user, Complaint)  # type: ignore[arg-type]
     initial = {"account": request.GET.get("account") or "", "severity": "medium", "channel": "phone"}
     form = _complaint_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():

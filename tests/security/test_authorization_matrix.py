@@ -393,8 +393,9 @@ def test_read_only_user_cannot_create_records_through_the_api_or_the_web(org):
         assert r.status_code == 403, r.content
         assert r["Content-Type"] == PROBLEM and r.json()["code"] == "permission_denied"
     web = w.web_client("grace")
-    for name in ("customers:account_create", "customers:contact_create"):  # no form that could never be saved
-        assert web.get(reverse(name)).status_code == 403
+    for name in ("customers:account_create", "customers:contact_create", "sales:lead_create", "sales:opportunity_create",
+                 "service:complaint_create", "dataio:upload"):  # no form that could never be saved
+        assert web.get(reverse(name)).status_code == 403, name
     r = web.post(reverse("customers:account_create"), {"name": "网页只读客户", "kind": "company", "nature": "ordinary"})
     assert r.status_code == 403
     assert web.post(reverse("customers:contact_create"), {"name": "网页只读联系人"}).status_code == 403
@@ -403,12 +404,25 @@ def test_read_only_user_cannot_create_records_through_the_api_or_the_web(org):
 
 def test_new_buttons_show_only_to_roles_that_may_create(org):
     w = World(org)
-    new_links = (reverse("customers:account_create"), reverse("customers:contact_create"))
+    new_links = (reverse("customers:account_create"), reverse("customers:contact_create"), reverse("sales:lead_create"),
+                 reverse("sales:opportunity_create"), reverse("service:complaint_create"), reverse("dataio:upload"))
+    pages = ("/", reverse("customers:account_list"), reverse("customers:contact_list"), reverse("sales:lead_list"),
+             reverse("sales:opportunity_list"), reverse("sales:board"), reverse("service:complaint_list"))
     for persona, shown in (("grace", False), ("carol", True)):
         web = w.web_client(persona)
-        for page in ("/", reverse("customers:account_list"), reverse("customers:contact_list")):
+        for page in pages:
             html = web.get(page).content.decode()
             assert any(f'href="{link}' in html for link in new_links) is shown, (persona, page)
+
+
+def test_read_only_role_gets_no_bulk_actions_on_the_account_list(org):
+    w = World(org)
+    account = w.account("carol")
+    for persona, shown in (("grace", False), ("carol", True)):
+        html = w.web_client(persona).get(reverse("customers:account_list")).content.decode()
+        assert account.name in html, persona  # both see the row …
+        assert ('id="bulk-action"' in html) is shown, persona
+        assert ('name="ids"' in html) is shown, persona  # no row checkboxes either
 
 
 @pytest.mark.parametrize("persona", ["carol", "dave", "erin", "frank"])
