@@ -122,10 +122,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "d": d, "form": form, "start": start, "end": end, "presets": presets(actor),
         "gaps": gaps, "key": [(k, names.get(k.item, {}).get("text", ""), dims.get(k.dimension, k.dimension)) for k in key],
         "fix_first": bool(key and key[0].score > 0),
-        "type_chart": bar_chart([b.label for b in d.by_type], [(_("Complaints"), [b.count for b in d.by_type])]),
+        # Types and departments have long names (服务作业不当, 物流部 Logistics): bars lie down, so
+        # every name stays readable in a third of the page.
+        "type_chart": bar_chart([b.label for b in d.by_type], [(_("Complaints"), [b.count for b in d.by_type])], horizontal=True),
         "channel_chart": pie_chart(d.by_channel),
         "department_chart": bar_chart([b.label or _("Not assigned") for b in d.by_department],
-                                      [(_("Complaints"), [b.count for b in d.by_department])]),
+                                      [(_("Complaints"), [b.count for b in d.by_department])], horizontal=True),
         "gap_chart": bar_chart([label for label, _g in gaps], [(_("Mean gap"), [g.mean_gap for _l, g in gaps])], signed=True),
         "can_design": surveys.can_design(actor), "is_admin": bool(actor.is_admin),
     }
