@@ -5,6 +5,7 @@ visibility, and dashboard numbers that match ``dashboard_data.service_dashboard`
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -173,6 +174,9 @@ def test_dashboard_numbers_match_dashboard_data(client, org, data):
     key = re.search(r'data-testid="key-experience">(.*?)</table>', html, re.S).group(1)
     assert 'class="fix-first"' in key and "delivery" in key and "Fix this first" in key
     assert 'data-care-chart="type-chart"' in html and "vendor/echarts/echarts.min.js" in html
+    for chart in ("type-chart", "department-chart"):  # long category names: bars lie down, names stay readable
+        spec = json.loads(re.search(rf'<script id="{chart}" type="application/json">(.*?)</script>', html, re.S).group(1))
+        assert spec["horizontal"] is True and spec["labels"], chart
 
 
 def test_dashboard_follows_visibility_and_shows_empty_states(client, org, data):
