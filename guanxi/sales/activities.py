@@ -218,11 +218,18 @@ def activity_delete(*, actor: User, activity: Activity, version: int | None = No
 
 @dataclass(frozen=True)
 class MyDay:
-    """The actor's own day: overdue open items (oldest first) and everything due today."""
+    """The actor's own day: overdue open items (the latest ``OVERDUE_SHOWN``, oldest first, and
+    how many there are in all) and everything due today."""
 
     day: date
     overdue: list[Activity]
     today: list[Activity]
+    overdue_total: int = 0
+
+
+# A rep back from a month away may have hundreds of open items: the page shows the latest ones
+# (the most likely still to matter) and says how many there are, instead of growing without end.
+OVERDUE_SHOWN = 100
 
 
 def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
@@ -236,14 +243,12 @@ def my_day(actor: User, *, today: date | None = None) -> MyDay:
     zone = user_zone(actor)
     today = today or timezone.now().astimezone(zone).date()
     start, end = day_bounds(today, zone)
-    rows = list(
-        Activity.objects.filter(owner_id=actor.pk, due_at__lt=end)
-        .exclude(due_at__lt=start, done_at__isnull=False)
-        .select_related("account", "contact", "opportunity")
-        .order_by("due_at", "id")
-    )
-    overdue = [a for a in rows if a.due_at is not None and a.due_at < start]
-    return MyDay(day=today, overdue=overdue, today=[a for a in rows if a not in overdue])
+    mine = Activity.objects.filter(owner_id=actor.pk).select_related("account", "contact", "opportunity")
+    due_today = list(mine.filter(due_at__gte=start, due_at__lt=end).order_by("due_at", "id"))
+    open_overdue = mine.filter(due_at__lt=start, done_at__isnull=True)
+    overdue = list(open_overdue.order_by("-due_at", "-id")[:OVERDUE_SHOWN])[::-1]
+    total = len(overdue) if len(overdue) < OVERDUE_SHOWN else open_overdue.count()
+    return MyDay(day=today, overdue=overdue, today=due_today, overdue_total=total)
 
 
 def calendar_range(actor: User, start: datetime, end: datetime, *, owner_id: int | None = None) -> QuerySet[Activity]:

@@ -196,8 +196,9 @@ def reopen_activity(request: HttpRequest, activity_id: int, payload: VersionIn) 
 
 class MyDayOut(Schema):
     day: date
-    overdue: list[ActivityOut]
+    overdue: list[ActivityOut]  # the latest OVERDUE_SHOWN overdue items, oldest first
     today: list[ActivityOut]
+    overdue_total: int  # all overdue items, shown or not
 
 
 @router.get("/my-day", response={200: MyDayOut, **ERROR_RESPONSES})

@@ -87,6 +87,20 @@ def test_my_day_lists_overdue_items_in_the_users_time_zone(carol):
     assert [a.pk for a in day.today] == [early_tomorrow.pk]
 
 
+def test_my_day_shows_the_latest_overdue_items_and_counts_them_all(carol, monkeypatch):
+    from guanxi.sales import activities
+
+    monkeypatch.setattr(activities, "OVERDUE_SHOWN", 3)
+    made = [activity_create(actor=carol, data={"subject": f"逾期{i}", "due_at": _at(2026, 2, 20 + i)}) for i in range(5)]
+    done = activity_create(actor=carol, data={"subject": "做完了", "due_at": _at(2026, 2, 27)})
+    activity_complete(actor=carol, activity=done)
+    day = my_day(carol, today=date(2026, 3, 3))
+    assert [a.pk for a in day.overdue] == [a.pk for a in made[2:]]  # the latest three, oldest first
+    assert day.overdue_total == 5  # done items are not overdue
+    fewer = my_day(carol, today=date(2026, 2, 23))  # 20, 21 and 22 February are overdue then
+    assert [a.pk for a in fewer.overdue] == [a.pk for a in made[:3]] and fewer.overdue_total == 3
+
+
 def test_calendar_range_shows_a_manager_the_teams_activities_but_not_another_team(bob, carol, dave):
     mine = activity_create(actor=carol, data={"subject": "拜访", "due_at": _at(2026, 3, 5)})
     activity_create(actor=dave, data={"subject": "西区", "due_at": _at(2026, 3, 5)})

@@ -41,6 +41,19 @@ def test_my_day_lists_overdue_and_today_in_users_zone(client, carol):
     assert "明天的会议" not in html
 
 
+def test_my_day_page_says_when_only_the_latest_overdue_items_are_shown(client, carol, monkeypatch):
+    from guanxi.sales import activities
+
+    monkeypatch.setattr(activities, "OVERDUE_SHOWN", 2)
+    for i in range(3):
+        activity_create(actor=carol, data={"kind": "call", "subject": f"逾期电话{i}", "due_at": timezone.now() - timedelta(days=3 - i)})
+    html = _client(client, carol).get(reverse("sales:my_day")).content.decode()
+    assert 'data-testid="overdue-total">(3)' in html and 'data-testid="overdue-capped"' in html
+    assert "逾期电话0" not in html and "逾期电话1" in html and "逾期电话2" in html
+    body = _client(client, carol).get("/api/v1/sales/my-day").json()  # the API says the same
+    assert body["overdue_total"] == 3 and [a["subject"] for a in body["overdue"]] == ["逾期电话1", "逾期电话2"]
+
+
 def test_rep_creates_activity_prefilled_from_an_opportunity_and_completes_it(client, carol):
     opp = f.opportunity(carol)
     c = _client(client, carol)
