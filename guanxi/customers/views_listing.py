@@ -174,7 +174,7 @@ def rows_html(accounts: Sequence[Account], columns: Sequence[Column], detail_url
     string for the page's row shape, so each row is a single format_html. ``selectable``: a
     checkbox per row for the bulk actions (left out for those who may change nothing)."""
     cells = CellFormatter(columns, owners)
-    link = '<td><a href="{}">{}</a></td>' if columns else ""
+    link = '<td class="name"><a href="{}">{}</a></td>' if columns else ""
     check = '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"></td>\n  ' if selectable else ""
     row = "\n<tr>\n  " + check + link + "<td>{}</td>" * max(len(columns) - 1, 0) + "\n</tr>\n"
     select = conditional_escape(_("Select"))

@@ -33,7 +33,7 @@ def cells_of(html: str, name: str) -> list[str]:
     """The cells of the row whose name cell is ``name`` (the checkbox cell left out)."""
     body = html.split('<tbody id="account-rows">')[1].split("</tbody>")[0]
     for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
-        cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+        cells = re.findall(r"<td(?: class=\"name\")?>(.*?)</td>", row, flags=re.S)
         if cells and re.sub(r"<[^>]+>", "", cells[1]) == name:
             return [re.sub(r"<[^>]+>", "", c) for c in cells[1:]]
     raise AssertionError(f"no row for {name}")
