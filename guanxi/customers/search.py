@@ -111,38 +111,30 @@ def _reading_in_window(text: str, i: int) -> str:
     return _char_reading(text[i])
 
 
-def _reading(ch: str) -> str | None:
-    """The reading of a Han character on its own, or None when it depends on its neighbours."""
+def _han_reading(text: str, i: int) -> str:
+    """The reading of the Han character text[i]: its own, cached per character, or, for the few
+    characters read differently inside words, the one its neighbours give it."""
+    ch = text[i]
     if ch in _READING:
-        return _READING[ch]
-    reading = _READING[ch] = None if ch in _context_sensitive() else _char_reading(ch)
-    return reading
+        reading = _READING[ch]
+    else:
+        reading = _READING[ch] = None if ch in _context_sensitive() else _char_reading(ch)
+    return reading if reading is not None else _reading_in_context(text, i)
 
 
 def _syllables(name: str) -> list[tuple[str, bool]]:
     """The name as (piece, is_han) pieces: one pinyin syllable per Han character, and each run of
     other letters and digits kept as one normalised piece."""
     text = unicodedata.normalize("NFKC", name or "")
-    pieces: list[tuple[str, bool]] = []
     if _ALL_HAN.fullmatch(text):  # most Chinese names: no tokenising needed
-        for i, ch in enumerate(text):
-            reading = _reading(ch)
-            if reading is None:
-                reading = _reading_in_context(text, i)
-            if reading:
-                pieces.append((reading, True))
-        return pieces
+        return [(reading, True) for i in range(len(text)) if (reading := _han_reading(text, i))]
+    pieces: list[tuple[str, bool]] = []
     for m in _TOKENS.finditer(text):
-        ch = m.group(1)
-        if ch is None:
+        if m.group(1) is None:
             piece = normalise(m.group(2))
             if piece:
                 pieces.append((piece, False))
-            continue
-        reading = _reading(ch)
-        if reading is None:
-            reading = _reading_in_context(text, m.start())
-        if reading:
+        elif reading := _han_reading(text, m.start()):
             pieces.append((reading, True))
     return pieces
 
