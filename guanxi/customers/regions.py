@@ -39,9 +39,10 @@ def region_base(name: str) -> str:
 
 
 def region_forms(name: str) -> list[str]:
-    """Every way the region ``name`` is commonly written, ``name`` itself first:
-    '北京' → ['北京', '北京市', '北京省'] is harmless (no place is called 北京省), and it lets one
-    rule serve provinces and cities alike."""
+    """Every way the region ``name`` is commonly written, ``name`` itself first: its base with each
+    suffix ('北京' → 北京, 北京市, 北京省, 北京地区, 北京盟), plus the full name of an autonomous
+    region or SAR. Forms no place has (北京省) match nothing and let one rule serve provinces and
+    cities alike."""
     text = "".join(name.split())
     if not text:
         return []
